@@ -1,0 +1,81 @@
+# mwt: the two set-up commands (README) plus the pieces they are made of.
+#   make demo  - install what is missing, build, run the main job on a bundled default
+#   make test  - the same set-up, then every C++ (incl. an ASan+UBSan build) and Python test
+# Other targets: deps, build, python, asan, fuzz (FUZZ_SECONDS=600), bench, clean.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+JOBS ?= 2
+FUZZ_SECONDS ?= 600
+BUILD := build/release
+ASAN_BUILD := build/asan
+
+# Debian packages the build and tests need (house-style.md build notes).
+APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev xtl-dev \
+                libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev
+
+.PHONY: demo test deps apt venv build python asan test-cpp test-asan test-python fuzz bench clean
+
+demo: build python
+	$(VPY) examples/python/demo.py --out demo-out
+
+test: build python asan
+	$(MAKE) --no-print-directory test-cpp test-asan test-python
+
+deps: apt venv
+
+# Install only what is missing; as root through apt-get, otherwise say what to install.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing (run as root, or install them)"; exit 1; \
+	  fi; \
+	fi
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+build: apt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package (mwt._native + the mwt CLI) into the venv; incremental via build/python.
+python: venv apt
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(VPY) -m pip install -q --disable-pip-version-check \
+	  --no-build-isolation --no-deps .
+
+asan: apt
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMWT_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target mwt_tests
+
+test-cpp:
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The unit tests again under ASan+UBSan; any report fails (halt_on_error, no recover).
+test-asan:
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(ASAN_BUILD)/tests/mwt_tests
+
+test-python:
+	$(VPY) -m pytest -q tests/python
+
+fuzz: apt venv
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: build python
+	$(VPY) benchmarks/bench_open.py
+
+clean:
+	rm -rf build demo-out
