@@ -1,0 +1,315 @@
+/*
+ * mwt.h — the stable C ABI of libmwt (model weight tools).
+ *
+ * Conventions
+ * - Opaque handles; functions are named mwt_<object>_<action>. Every *_free accepts NULL.
+ * - Fallible calls return mwt_status*: NULL means success. A non-NULL status is owned by the
+ *   caller and released with mwt_status_free. Results come back through out-pointers, which are
+ *   left untouched on failure.
+ * - No C++ exception crosses this boundary and no input makes the library abort.
+ * - Strings taken from files are (pointer, length) pairs: they may contain NUL bytes and are not
+ *   NUL-terminated unless stated. They stay valid while the handle they came from lives.
+ * - Tensor shapes are in numpy order (outermost dimension first). GGUF stores dims innermost
+ *   first; mwt reverses them.
+ * - Error codes and enum values are pinned: they are never renumbered. Values < 1000 are stable.
+ */
+#ifndef MWT_H
+#define MWT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mwt_version.h"
+
+#if defined(_WIN32)
+#  if defined(MWT_BUILDING_LIBRARY)
+#    define MWT_API __declspec(dllexport)
+#  else
+#    define MWT_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define MWT_API __attribute__((visibility("default")))
+#else
+#  define MWT_API
+#endif
+
+#if defined(__GNUC__)
+#  define MWT_NODISCARD __attribute__((warn_unused_result))
+#else
+#  define MWT_NODISCARD
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- status */
+
+typedef enum mwt_code {
+  MWT_OK = 0,
+  MWT_E_INTERNAL = 1, /* a bug in mwt (an unexpected exception reached the barrier) */
+  MWT_E_IO = 2,
+  MWT_E_TRUNCATED = 3,
+  MWT_E_BAD_MAGIC = 4,
+  MWT_E_UNSUPPORTED_VERSION = 5,
+  MWT_E_UNSUPPORTED_FORMAT = 6,
+  MWT_E_UNSUPPORTED_FEATURE = 7,
+  MWT_E_HEADER_TOO_LARGE = 8,
+  MWT_E_BAD_ENCODING = 9,
+  MWT_E_BAD_SYNTAX = 10,
+  MWT_E_DEPTH_LIMIT = 11,
+  MWT_E_LIMIT_EXCEEDED = 12,
+  MWT_E_DUPLICATE = 13,
+  MWT_E_BAD_DTYPE = 14,
+  MWT_E_BAD_SHAPE = 15,
+  MWT_E_OVERFLOW = 16,
+  MWT_E_BAD_OFFSETS = 17,
+  MWT_E_SIZE_MISMATCH = 18,
+  MWT_E_OUT_OF_BOUNDS = 19,
+  MWT_E_TRAILING_DATA = 20,
+  MWT_E_BAD_ALIGNMENT = 21,
+  MWT_E_TYPE_MISMATCH = 22,
+  MWT_E_FORBIDDEN_GLOBAL = 23,
+  MWT_E_UNSUPPORTED_OPCODE = 24,
+  MWT_E_BAD_PICKLE = 25,
+  MWT_E_BAD_STORAGE = 26,
+  MWT_E_PICKLE_DISALLOWED = 27,
+  MWT_E_ARCHIVE_INCONSISTENT = 28,
+  MWT_E_ARCHIVE_OVERLAP = 29,
+  MWT_E_CRC = 30,
+  MWT_E_PATH_ESCAPE = 31,
+  MWT_E_CYCLE = 32,
+  MWT_E_ARGUMENT = 33, /* the caller passed an invalid argument (NULL handle, bad index, ...) */
+  MWT_E_NO_MEMORY = 34
+} mwt_code;
+
+typedef struct mwt_status mwt_status;
+
+/* The code of a status; MWT_OK for NULL. */
+MWT_API mwt_code mwt_status_code(const mwt_status* status);
+/* Full message: "<CODE> at offset N in <field>: <detail>". "" for NULL. Owned by the status. */
+MWT_API const char* mwt_status_message(const mwt_status* status);
+/* File offset the error refers to, or UINT64_MAX when it has none (or status is NULL). */
+MWT_API uint64_t mwt_status_offset(const mwt_status* status);
+/* Field path, e.g. kv["general.alignment"] or tensors["w"].data_offsets[1]; "" if none. */
+MWT_API const char* mwt_status_field(const mwt_status* status);
+MWT_API void mwt_status_free(mwt_status* status);
+/* "TRUNCATED", "BAD_MAGIC", ...; "UNKNOWN" for a value outside the enum. Static storage. */
+MWT_API const char* mwt_code_name(mwt_code code);
+
+/* --------------------------------------------------------------- version */
+
+MWT_API const char* mwt_version_string(void); /* "0.1.0", static storage */
+MWT_API uint32_t mwt_version_number(void);    /* MWT_VERSION_NUMBER of the built library */
+MWT_API uint32_t mwt_abi_version(void);       /* MWT_ABI_VERSION of the built library */
+
+/* ---------------------------------------------------------------- dtypes */
+
+/* Element types. 0..42 are ggml type ids verbatim; >= 100 are safetensors dtypes ggml lacks. */
+typedef enum mwt_dtype {
+  MWT_DTYPE_F32 = 0, MWT_DTYPE_F16 = 1, MWT_DTYPE_Q4_0 = 2, MWT_DTYPE_Q4_1 = 3,
+  MWT_DTYPE_Q5_0 = 6, MWT_DTYPE_Q5_1 = 7, MWT_DTYPE_Q8_0 = 8, MWT_DTYPE_Q8_1 = 9,
+  MWT_DTYPE_Q2_K = 10, MWT_DTYPE_Q3_K = 11, MWT_DTYPE_Q4_K = 12, MWT_DTYPE_Q5_K = 13,
+  MWT_DTYPE_Q6_K = 14, MWT_DTYPE_Q8_K = 15, MWT_DTYPE_IQ2_XXS = 16, MWT_DTYPE_IQ2_XS = 17,
+  MWT_DTYPE_IQ3_XXS = 18, MWT_DTYPE_IQ1_S = 19, MWT_DTYPE_IQ4_NL = 20, MWT_DTYPE_IQ3_S = 21,
+  MWT_DTYPE_IQ2_S = 22, MWT_DTYPE_IQ4_XS = 23, MWT_DTYPE_I8 = 24, MWT_DTYPE_I16 = 25,
+  MWT_DTYPE_I32 = 26, MWT_DTYPE_I64 = 27, MWT_DTYPE_F64 = 28, MWT_DTYPE_IQ1_M = 29,
+  MWT_DTYPE_BF16 = 30, MWT_DTYPE_TQ1_0 = 34, MWT_DTYPE_TQ2_0 = 35, MWT_DTYPE_MXFP4 = 39,
+  MWT_DTYPE_NVFP4 = 40, MWT_DTYPE_Q1_0 = 41, MWT_DTYPE_Q2_0 = 42,
+  MWT_DTYPE_BOOL = 100, MWT_DTYPE_U8 = 101, MWT_DTYPE_U16 = 102, MWT_DTYPE_U32 = 103,
+  MWT_DTYPE_U64 = 104, MWT_DTYPE_F8_E5M2 = 105, MWT_DTYPE_F8_E4M3 = 106,
+  MWT_DTYPE_F8_E8M0 = 107, MWT_DTYPE_F8_E4M3FNUZ = 108, MWT_DTYPE_F8_E5M2FNUZ = 109,
+  MWT_DTYPE_F4 = 110, MWT_DTYPE_F6_E2M3 = 111, MWT_DTYPE_F6_E3M2 = 112, MWT_DTYPE_C64 = 113
+} mwt_dtype;
+
+/* Name ("Q4_K", "BF16", "F8_E4M3"), or NULL for an invalid id. Static storage. */
+MWT_API const char* mwt_dtype_name(mwt_dtype dtype);
+/* Elements per block and bytes per block (1 and 4 for F32; 256 and 144 for Q4_K; 2 and 1 for
+ * F4). Both 0 for an invalid id. */
+MWT_API uint32_t mwt_dtype_block_size(mwt_dtype dtype);
+MWT_API uint32_t mwt_dtype_type_size(mwt_dtype dtype);
+/* Look up by name (ggml or safetensors spelling). MWT_E_BAD_DTYPE if unknown. */
+MWT_API MWT_NODISCARD mwt_status* mwt_dtype_from_name(const char* name, mwt_dtype* out);
+
+/* Convert n elements of a float dtype (F16, BF16, F8_*, F32, F64) to F32, exactly where F32
+ * can hold the value (all of these but F64, which rounds to nearest-even). */
+MWT_API MWT_NODISCARD mwt_status* mwt_convert_to_f32(mwt_dtype src_dtype, const void* src,
+                                                     size_t n, float* dst);
+/* Convert n F32 values to F16, BF16, F32, F64 or an F8 dtype, rounding to nearest-even, with
+ * torch's overflow rules: F16, BF16, F8_E5M2 -> +-Inf; F8_E4M3 saturates to +-448; the FNUZ
+ * formats -> their NaN (0x80); F8_E8M0 (a power-of-two scale) rounds its exponent up when a
+ * normal input's mantissa is >= 1.5, Inf/NaN -> 0xFF. MWT_E_BAD_DTYPE for any other dtype. */
+MWT_API MWT_NODISCARD mwt_status* mwt_convert_from_f32(mwt_dtype dst_dtype, const float* src,
+                                                       size_t n, void* dst);
+
+/* --------------------------------------------------------------- options */
+
+/* String-keyed options so new settings never change the ABI. Keys:
+ *   "limits.max_tensors" (1048576), "limits.max_kv" (1048576), "limits.max_string" (1 GiB),
+ *   "limits.max_key" (65536), "limits.max_array" (2^30 elements),
+ *   "limits.max_header" (100000000), "limits.max_json_depth" (64), "limits.max_shards" (4096),
+ *   "safetensors.strict" (1: unknown tensor fields rejected),
+ *   "gguf.strict_bool" (1: BOOL values other than 0/1 rejected),
+ *   "gguf.contiguous" (0: 1 applies ggml's contiguous-offset rule) */
+typedef struct mwt_options mwt_options;
+MWT_API MWT_NODISCARD mwt_status* mwt_options_create(mwt_options** out);
+/* MWT_E_ARGUMENT for an unknown key or an out-of-range value (booleans take 0 or 1). */
+MWT_API MWT_NODISCARD mwt_status* mwt_options_set_int(mwt_options* options, const char* key,
+                                                      int64_t value);
+MWT_API MWT_NODISCARD mwt_status* mwt_options_get_int(const mwt_options* options,
+                                                      const char* key, int64_t* out);
+MWT_API void mwt_options_free(mwt_options* options);
+
+/* --------------------------------------------------------------- formats */
+
+typedef enum mwt_format {
+  MWT_FORMAT_UNKNOWN = 0, MWT_FORMAT_GGUF = 1, MWT_FORMAT_SAFETENSORS = 2,
+  MWT_FORMAT_PYTORCH_ZIP = 3, MWT_FORMAT_ONNX = 4, MWT_FORMAT_NPY = 5, MWT_FORMAT_NPZ = 6,
+  MWT_FORMAT_SAFETENSORS_INDEX = 7, MWT_FORMAT_PYTORCH_LEGACY = 8, MWT_FORMAT_TORCHSCRIPT = 9,
+  MWT_FORMAT_ZIP = 10
+} mwt_format;
+
+/* "gguf", "safetensors", "safetensors-sharded", "pytorch", "onnx", "npy", "npz", ... */
+MWT_API const char* mwt_format_name(mwt_format format);
+/* Sniff a file or directory by content. Unknown content is MWT_FORMAT_UNKNOWN, not an error. */
+MWT_API MWT_NODISCARD mwt_status* mwt_detect_format(const char* path, mwt_format* out);
+
+/* ------------------------------------------------------------------ file */
+
+typedef struct mwt_file mwt_file;
+
+/* Open and fully validate a weight file (GGUF, safetensors), a model.safetensors.index.json
+ * or a directory of safetensors shards. options may be NULL (defaults). On success *out owns
+ * the file; tensor data are zero-copy views into a memory map. Formats mwt recognises but does
+ * not read yet give MWT_E_UNSUPPORTED_FORMAT naming them. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_open(const char* path, const mwt_options* options,
+                                                mwt_file** out);
+MWT_API void mwt_file_free(mwt_file* file);
+
+MWT_API mwt_format mwt_file_format(const mwt_file* file);
+MWT_API uint32_t mwt_file_version(const mwt_file* file);      /* GGUF version; 0 otherwise */
+MWT_API uint64_t mwt_file_size(const mwt_file* file);         /* bytes over all shards */
+MWT_API uint64_t mwt_file_data_offset(const mwt_file* file);  /* start of tensor data */
+MWT_API uint32_t mwt_file_alignment(const mwt_file* file);    /* GGUF alignment; 0 otherwise */
+MWT_API size_t mwt_file_shard_count(const mwt_file* file);
+/* Path of shard i (NUL-terminated, owned by file); NULL if i is out of range. */
+MWT_API const char* mwt_file_shard_path(const mwt_file* file, size_t i);
+MWT_API size_t mwt_file_warning_count(const mwt_file* file);
+MWT_API const char* mwt_file_warning(const mwt_file* file, size_t i); /* NUL-terminated */
+
+/* Metadata value types: GGUF's numbering. safetensors __metadata__ values are STRING. */
+typedef enum mwt_value_type {
+  MWT_VALUE_U8 = 0, MWT_VALUE_I8 = 1, MWT_VALUE_U16 = 2, MWT_VALUE_I16 = 3,
+  MWT_VALUE_U32 = 4, MWT_VALUE_I32 = 5, MWT_VALUE_F32 = 6, MWT_VALUE_BOOL = 7,
+  MWT_VALUE_STRING = 8, MWT_VALUE_ARRAY = 9, MWT_VALUE_U64 = 10, MWT_VALUE_I64 = 11,
+  MWT_VALUE_F64 = 12
+} mwt_value_type;
+MWT_API const char* mwt_value_type_name(mwt_value_type type); /* "UINT32", ...; NULL if invalid */
+
+/* Metadata entries in file order. Index arguments out of range give MWT_E_ARGUMENT. */
+MWT_API size_t mwt_file_metadata_count(const mwt_file* file);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_key(const mwt_file* file, size_t i,
+                                                        const char** key, size_t* len);
+/* Index of key (len bytes), or -1 if absent. */
+MWT_API int64_t mwt_file_metadata_find(const mwt_file* file, const char* key, size_t len);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_type(const mwt_file* file, size_t i,
+                                                         mwt_value_type* type);
+/* Arrays: element type and element count; MWT_E_TYPE_MISMATCH if entry i is not an array. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_array_info(const mwt_file* file, size_t i,
+                                                               mwt_value_type* elem_type,
+                                                               uint64_t* count);
+
+/* Typed scalar getters: MWT_E_TYPE_MISMATCH unless the stored type is exactly the one asked
+ * for (an INT32 is never read as UINT32, an INT8 array never as f32). */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_u8(const mwt_file* f, size_t i, uint8_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_i8(const mwt_file* f, size_t i, int8_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_u16(const mwt_file* f, size_t i, uint16_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_i16(const mwt_file* f, size_t i, int16_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_u32(const mwt_file* f, size_t i, uint32_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_i32(const mwt_file* f, size_t i, int32_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_u64(const mwt_file* f, size_t i, uint64_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_i64(const mwt_file* f, size_t i, int64_t* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_f32(const mwt_file* f, size_t i, float* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_f64(const mwt_file* f, size_t i, double* out);
+/* BOOL: *out is 0 or 1 (a stored non-zero byte other than 1 only exists with gguf.strict_bool=0
+ * and reads as 1). */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_bool(const mwt_file* f, size_t i, int* out);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_string(const mwt_file* f, size_t i,
+                                                               const char** str, size_t* len);
+/* Numeric array: a view of the raw little-endian elements (possibly unaligned: copy with
+ * memcpy) when the element type is exactly elem_type; MWT_E_TYPE_MISMATCH otherwise. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_array(const mwt_file* f, size_t i,
+                                                              mwt_value_type elem_type,
+                                                              const void** data, uint64_t* count);
+/* Copy a numeric array into out (count elements of elem_type's size, aligned for it). */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
+                                                               mwt_value_type elem_type, void* out,
+                                                               uint64_t count);
+/* Element j of a string array. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_array_string(const mwt_file* f, size_t i,
+                                                                     uint64_t j, const char** str,
+                                                                     size_t* len);
+
+/* Tensors in file order (sharded safetensors: shard order, then each shard's order). */
+MWT_API size_t mwt_file_tensor_count(const mwt_file* file);
+/* Index of the tensor named name (len bytes), or -1. */
+MWT_API int64_t mwt_file_tensor_find(const mwt_file* file, const char* name, size_t len);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_name(const mwt_file* f, size_t i,
+                                                       const char** name, size_t* len);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_dtype(const mwt_file* f, size_t i, mwt_dtype* out);
+/* Shape in numpy order; *dims points into the file handle. A rank-0 tensor has ndim 0. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_shape(const mwt_file* f, size_t i, size_t* ndim,
+                                                        const uint64_t** dims);
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_nbytes(const mwt_file* f, size_t i, uint64_t* out);
+/* Absolute byte offset of the data within its shard, and which shard holds it. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_offset(const mwt_file* f, size_t i, uint64_t* offset,
+                                                         size_t* shard);
+/* Zero-copy pointer to the tensor's bytes, valid until mwt_file_free. May be unaligned for
+ * legacy safetensors files; NULL for a tensor of 0 bytes. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_data(const mwt_file* f, size_t i, const void** data);
+
+/* ---------------------------------------------------------------- writer */
+
+/* Collects metadata and tensors, then writes a GGUF (v3) or safetensors file atomically:
+ * temp file in the destination directory, fsync, rename, fsync dir, then re-read with the
+ * strict reader and compared. On failure the destination is untouched. */
+typedef struct mwt_writer mwt_writer;
+
+/* format: MWT_FORMAT_GGUF or MWT_FORMAT_SAFETENSORS (else MWT_E_ARGUMENT). */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_create(mwt_format format, mwt_writer** out);
+MWT_API void mwt_writer_free(mwt_writer* writer);
+/* GGUF alignment (power of two); written as general.alignment (UINT32) when not 32. */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_set_alignment(mwt_writer* w, uint32_t alignment);
+/* Scalar metadata: value points at one value of `type` (BOOL: one byte 0/1). Keys are copied.
+ * safetensors takes only STRING values (else MWT_E_TYPE_MISMATCH); duplicate keys are
+ * MWT_E_DUPLICATE. */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_metadata(mwt_writer* w, const char* key, size_t key_len,
+                                                          mwt_value_type type, const void* value);
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_metadata_string(mwt_writer* w, const char* key,
+                                                                 size_t key_len, const char* str,
+                                                                 size_t len);
+/* Numeric array (copied): count elements of elem_type, packed little-endian. GGUF only. */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_metadata_array(mwt_writer* w, const char* key,
+                                                                size_t key_len,
+                                                                mwt_value_type elem_type,
+                                                                const void* data, uint64_t count);
+/* String array (copied): strs[j] of lens[j] bytes. GGUF only. */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_metadata_string_array(mwt_writer* w, const char* key,
+                                                                       size_t key_len,
+                                                                       const char* const* strs,
+                                                                       const size_t* lens,
+                                                                       uint64_t count);
+/* A tensor. data is BORROWED: it must stay valid and unchanged until mwt_writer_write returns.
+ * nbytes must equal the dtype's size for the shape (numpy order). Duplicate names are
+ * MWT_E_DUPLICATE; GGUF takes only ggml dtypes (else MWT_E_BAD_DTYPE). */
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_tensor(mwt_writer* w, const char* name, size_t name_len,
+                                                        mwt_dtype dtype, size_t ndim,
+                                                        const uint64_t* shape, const void* data,
+                                                        uint64_t nbytes);
+MWT_API MWT_NODISCARD mwt_status* mwt_writer_write(mwt_writer* w, const char* path);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* MWT_H */
