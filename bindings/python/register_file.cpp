@@ -1,0 +1,275 @@
+// File area: mwt_file (open, header facts, metadata, tensor table, zero-copy tensor views) and
+// format detection. Tensor views are numpy arrays whose base is the File object, so the memory
+// map lives until the last view and the last Python reference are gone.
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "native.hpp"
+
+namespace mwt_py {
+namespace {
+
+class File {
+ public:
+  explicit File(mwt_file* f) : f_(f) {}
+  ~File() { mwt_file_free(f_); }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  const mwt_file* get() const noexcept { return f_; }
+
+ private:
+  mwt_file* f_;
+};
+
+struct OptionsHandle {
+  mwt_options* p = nullptr;
+  ~OptionsHandle() { mwt_options_free(p); }
+};
+
+std::unique_ptr<File> open_file(const std::string& path, const py::dict& options) {
+  OptionsHandle opts;
+  check(mwt_options_create(&opts.p));
+  for (auto item : options) {
+    const std::string key = py::cast<std::string>(item.first);
+    check(mwt_options_set_int(opts.p, key.c_str(), py::cast<int64_t>(item.second)));
+  }
+  mwt_file* f = nullptr;
+  {
+    py::gil_scoped_release nogil;  // parsing and validating a header can take a while
+    check(mwt_file_open(path.c_str(), opts.p, &f));
+  }
+  return std::make_unique<File>(f);
+}
+
+const char* numpy_descr(mwt_value_type t) {
+  switch (t) {
+    case MWT_VALUE_U8: return "u1";
+    case MWT_VALUE_I8: return "i1";
+    case MWT_VALUE_U16: return "<u2";
+    case MWT_VALUE_I16: return "<i2";
+    case MWT_VALUE_U32: return "<u4";
+    case MWT_VALUE_I32: return "<i4";
+    case MWT_VALUE_F32: return "<f4";
+    case MWT_VALUE_BOOL: return "?";
+    case MWT_VALUE_U64: return "<u8";
+    case MWT_VALUE_I64: return "<i8";
+    case MWT_VALUE_F64: return "<f8";
+    default: return nullptr;
+  }
+}
+
+void make_readonly(py::array& a) { a.attr("flags").attr("writeable") = false; }
+
+py::object scalar_value(const mwt_file* f, size_t i, mwt_value_type t) {
+  switch (t) {
+    case MWT_VALUE_U8: { uint8_t v; check(mwt_file_metadata_get_u8(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_I8: { int8_t v; check(mwt_file_metadata_get_i8(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_U16: { uint16_t v; check(mwt_file_metadata_get_u16(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_I16: { int16_t v; check(mwt_file_metadata_get_i16(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_U32: { uint32_t v; check(mwt_file_metadata_get_u32(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_I32: { int32_t v; check(mwt_file_metadata_get_i32(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_U64: { uint64_t v; check(mwt_file_metadata_get_u64(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_I64: { int64_t v; check(mwt_file_metadata_get_i64(f, i, &v)); return py::int_(v); }
+    case MWT_VALUE_F32: { float v; check(mwt_file_metadata_get_f32(f, i, &v)); return py::float_(v); }
+    case MWT_VALUE_F64: { double v; check(mwt_file_metadata_get_f64(f, i, &v)); return py::float_(v); }
+    case MWT_VALUE_BOOL: { int v; check(mwt_file_metadata_get_bool(f, i, &v)); return py::bool_(v != 0); }
+    case MWT_VALUE_STRING: {
+      const char* s = nullptr;
+      size_t n = 0;
+      check(mwt_file_metadata_get_string(f, i, &s, &n));
+      return str_or_bytes(s, n);
+    }
+    default: break;
+  }
+  fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) + " has unexpected type " +
+                           std::to_string(static_cast<int>(t)));
+}
+
+py::object array_value(const mwt_file* f, size_t i, mwt_value_type elem, uint64_t count) {
+  if (elem == MWT_VALUE_STRING) {
+    py::list out(static_cast<size_t>(count));
+    for (uint64_t j = 0; j < count; ++j) {
+      const char* s = nullptr;
+      size_t n = 0;
+      check(mwt_file_metadata_get_array_string(f, i, j, &s, &n));
+      out[static_cast<size_t>(j)] = str_or_bytes(s, n);
+    }
+    return out;
+  }
+  const char* descr = numpy_descr(elem);
+  if (!descr)
+    fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) + " is an array of unexpected type " +
+                             std::to_string(static_cast<int>(elem)));
+  py::array out(py::dtype(descr), std::vector<py::ssize_t>{static_cast<py::ssize_t>(count)});
+  if (count) check(mwt_file_metadata_copy_array(f, i, elem, out.mutable_data(), count));
+  if (elem == MWT_VALUE_BOOL) {
+    // A lenient reader (gguf.strict_bool=0) may hold bytes other than 0/1; numpy bools must be 0/1.
+    auto* p = static_cast<uint8_t*>(out.mutable_data());
+    for (uint64_t j = 0; j < count; ++j) p[j] = p[j] != 0;
+  }
+  make_readonly(out);
+  return out;
+}
+
+std::string type_name(mwt_value_type t) {
+  const char* n = mwt_value_type_name(t);
+  return n ? n : "INVALID";
+}
+
+// [(key, type_name, value)] in file order: one call builds everything Python caches.
+py::list metadata_items(const File& file) {
+  const mwt_file* f = file.get();
+  const size_t n = mwt_file_metadata_count(f);
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* key = nullptr;
+    size_t key_len = 0;
+    check(mwt_file_metadata_key(f, i, &key, &key_len));
+    mwt_value_type t;
+    check(mwt_file_metadata_type(f, i, &t));
+    std::string tname;
+    py::object value;
+    if (t == MWT_VALUE_ARRAY) {
+      mwt_value_type elem;
+      uint64_t count = 0;
+      check(mwt_file_metadata_array_info(f, i, &elem, &count));
+      tname = "ARRAY[" + type_name(elem) + "]";
+      value = array_value(f, i, elem, count);
+    } else {
+      tname = type_name(t);
+      value = scalar_value(f, i, t);
+    }
+    out[i] = py::make_tuple(name_str(key, key_len), py::str(tname), std::move(value));
+  }
+  return out;
+}
+
+// [(name, dtype_name, shape, nbytes, offset, shard)] in file order.
+py::list tensor_infos(const File& file) {
+  const mwt_file* f = file.get();
+  const size_t n = mwt_file_tensor_count(f);
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* name = nullptr;
+    size_t name_len = 0;
+    check(mwt_file_tensor_name(f, i, &name, &name_len));
+    mwt_dtype dt;
+    check(mwt_file_tensor_dtype(f, i, &dt));
+    size_t ndim = 0;
+    const uint64_t* dims = nullptr;
+    check(mwt_file_tensor_shape(f, i, &ndim, &dims));
+    py::tuple shape(ndim);
+    for (size_t d = 0; d < ndim; ++d) shape[d] = py::int_(dims[d]);
+    uint64_t nbytes = 0, offset = 0;
+    size_t shard = 0;
+    check(mwt_file_tensor_nbytes(f, i, &nbytes));
+    check(mwt_file_tensor_offset(f, i, &offset, &shard));
+    const char* dname = mwt_dtype_name(dt);
+    out[i] = py::make_tuple(name_str(name, name_len), py::str(dname ? dname : "INVALID"), shape,
+                            nbytes, offset, shard);
+  }
+  return out;
+}
+
+// A read-only array over tensor i's bytes: `dtype` None gives the raw uint8 bytes (1-D), else
+// the tensor's shape in that numpy dtype. Zero-copy (base = the File) unless the data are not
+// aligned for the dtype (legacy safetensors), which gives an aligned copy.
+py::array tensor_view(const py::object& self, size_t i, const py::object& dtype) {
+  const mwt_file* f = self.cast<const File&>().get();
+  const void* data = nullptr;
+  uint64_t nbytes = 0;
+  check(mwt_file_tensor_nbytes(f, i, &nbytes));
+  check(mwt_file_tensor_data(f, i, &data));
+  py::dtype dt = dtype.is_none() ? py::dtype("u1") : py::dtype::from_args(dtype);
+  std::vector<py::ssize_t> shape;
+  if (dtype.is_none()) {
+    shape.push_back(static_cast<py::ssize_t>(nbytes));
+  } else {
+    size_t ndim = 0;
+    const uint64_t* dims = nullptr;
+    check(mwt_file_tensor_shape(f, i, &ndim, &dims));
+    unsigned __int128 total = static_cast<unsigned __int128>(dt.itemsize());
+    for (size_t d = 0; d < ndim; ++d) {
+      shape.push_back(static_cast<py::ssize_t>(dims[d]));
+      total *= dims[d];
+      if (total > nbytes) break;  // also stops the product from overflowing
+    }
+    if (total != nbytes)
+      fail(MWT_E_SIZE_MISMATCH, "tensor " + std::to_string(i) + " holds " + std::to_string(nbytes) +
+                                    " bytes, not its shape in a " + std::to_string(dt.itemsize()) +
+                                    "-byte dtype");
+  }
+  std::vector<py::ssize_t> strides(shape.size());
+  py::ssize_t stride = dt.itemsize();
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = stride;
+    stride *= shape[d];
+  }
+  const bool aligned = reinterpret_cast<uintptr_t>(data) % static_cast<uintptr_t>(dt.alignment()) == 0;
+  py::array out;
+  if (data && aligned) {
+    out = py::array(dt, shape, strides, data, self);
+  } else {
+    out = py::array(dt, shape, strides);
+    if (nbytes) std::memcpy(out.mutable_data(), data, nbytes);
+  }
+  make_readonly(out);
+  return out;
+}
+
+py::list string_list(const mwt_file* f, size_t (*count)(const mwt_file*),
+                     const char* (*item)(const mwt_file*, size_t), bool fs_path) {
+  const size_t n = count(f);
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* s = item(f, i);
+    const size_t len = s ? std::strlen(s) : 0;
+    // Shard paths round-trip through os.fsencode; warnings are messages.
+    PyObject* u = fs_path ? PyUnicode_DecodeFSDefaultAndSize(s ? s : "", static_cast<Py_ssize_t>(len))
+                          : PyUnicode_DecodeUTF8(s ? s : "", static_cast<Py_ssize_t>(len), "replace");
+    if (!u) throw py::error_already_set();
+    out[i] = py::reinterpret_steal<py::object>(u);
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_file(py::module_& m) {
+  py::class_<File>(m, "File", "An open mwt_file. Freed when the last reference (including "
+                              "tensor views, whose base it is) goes away.")
+      .def_property_readonly("format", [](const File& f) {
+        return std::string(mwt_format_name(mwt_file_format(f.get())));
+      })
+      .def_property_readonly("version", [](const File& f) { return mwt_file_version(f.get()); })
+      .def_property_readonly("size", [](const File& f) { return mwt_file_size(f.get()); })
+      .def_property_readonly("data_offset", [](const File& f) { return mwt_file_data_offset(f.get()); })
+      .def_property_readonly("alignment", [](const File& f) { return mwt_file_alignment(f.get()); })
+      .def_property_readonly("shards", [](const File& f) {
+        return string_list(f.get(), mwt_file_shard_count, mwt_file_shard_path, true);
+      })
+      .def_property_readonly("warnings", [](const File& f) {
+        return string_list(f.get(), mwt_file_warning_count, mwt_file_warning, false);
+      })
+      .def("metadata_items", &metadata_items)
+      .def("tensor_infos", &tensor_infos)
+      .def("tensor_view", &tensor_view, py::arg("index"), py::arg("dtype") = py::none());
+
+  m.def("open", &open_file, py::arg("path"), py::arg("options"),
+        "Open and validate a weight file; options maps mwt.h option keys to ints.");
+  m.def(
+      "detect_format",
+      [](const std::string& path) {
+        mwt_format fmt = MWT_FORMAT_UNKNOWN;
+        {
+          py::gil_scoped_release nogil;
+          check(mwt_detect_format(path.c_str(), &fmt));
+        }
+        return std::string(mwt_format_name(fmt));
+      },
+      py::arg("path"));
+}
+
+}  // namespace mwt_py

@@ -1,0 +1,115 @@
+"""mwt — model weight tools: read, inspect and write ML weight files (GGUF, safetensors).
+
+    >>> import mwt, numpy as np
+    >>> with mwt.open("model.gguf") as wf:
+    ...     w = np.asarray(wf.tensors["token_embd.weight"])   # zero-copy, read-only
+    ...     print(wf.metadata["general.architecture"])
+
+Shapes are numpy order everywhere. Errors are :class:`MwtError` subclasses, one per error code.
+The compiled module ``mwt._native`` is private.
+"""
+
+from . import _native
+from ._dtypes import DTypeInfo, convert_from_f32, convert_to_f32, dtype_info
+from ._errors import (
+    MwtError,
+    IoError,
+    TruncatedError,
+    BadMagicError,
+    UnsupportedVersionError,
+    UnsupportedFormatError,
+    UnsupportedFeatureError,
+    HeaderTooLargeError,
+    BadEncodingError,
+    BadSyntaxError,
+    DepthLimitError,
+    LimitExceededError,
+    DuplicateError,
+    BadDtypeError,
+    BadShapeError,
+    OverflowError,
+    BadOffsetsError,
+    SizeMismatchError,
+    OutOfBoundsError,
+    TrailingDataError,
+    BadAlignmentError,
+    TypeMismatchError,
+    ForbiddenGlobalError,
+    UnsupportedOpcodeError,
+    BadPickleError,
+    BadStorageError,
+    PickleDisallowedError,
+    ArchiveInconsistentError,
+    ArchiveOverlapError,
+    CrcError,
+    PathEscapeError,
+    CycleError,
+    ArgumentError,
+    InternalError,
+    NoMemoryError,
+    SizeOverflowError,
+    error_class,
+)
+from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.open is the API
+from ._save import RawTensor, save_gguf, save_safetensors
+
+__version__: str = _native.version_string()
+
+
+def abi_version() -> int:
+    """MWT_ABI_VERSION of the loaded native library (the shared library's SOVERSION)."""
+    return int(_native.abi_version())
+
+
+__all__ = [
+    "__version__",
+    "abi_version",
+    "open",
+    "detect_format",
+    "WeightFile",
+    "Tensor",
+    "RawTensor",
+    "save_safetensors",
+    "save_gguf",
+    "DTypeInfo",
+    "dtype_info",
+    "convert_to_f32",
+    "convert_from_f32",
+    "MwtError",
+    "IoError",
+    "TruncatedError",
+    "BadMagicError",
+    "UnsupportedVersionError",
+    "UnsupportedFormatError",
+    "UnsupportedFeatureError",
+    "HeaderTooLargeError",
+    "BadEncodingError",
+    "BadSyntaxError",
+    "DepthLimitError",
+    "LimitExceededError",
+    "DuplicateError",
+    "BadDtypeError",
+    "BadShapeError",
+    "OverflowError",
+    "BadOffsetsError",
+    "SizeMismatchError",
+    "OutOfBoundsError",
+    "TrailingDataError",
+    "BadAlignmentError",
+    "TypeMismatchError",
+    "ForbiddenGlobalError",
+    "UnsupportedOpcodeError",
+    "BadPickleError",
+    "BadStorageError",
+    "PickleDisallowedError",
+    "ArchiveInconsistentError",
+    "ArchiveOverlapError",
+    "CrcError",
+    "PathEscapeError",
+    "CycleError",
+    "ArgumentError",
+    "InternalError",
+    "NoMemoryError",
+    "SizeOverflowError",
+    "error_class",
+]

@@ -1,0 +1,342 @@
+"""Reading: :func:`open` gives a :class:`WeightFile`; its :class:`Tensor` entries hand data to
+numpy without copying, and every such array keeps the memory-mapped file alive on its own.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import types
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from . import _native
+from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
+from ._errors import _raise
+
+__all__ = ["WeightFile", "Tensor", "open", "detect_format"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+_HTML_ROWS = 40  # rows shown per table in notebooks; the rest are summarised
+
+
+def _fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    if isinstance(value, np.ndarray):
+        return f"[{value.dtype} × {value.size}]"
+    if isinstance(value, list):
+        return f"[{len(value)} strings]"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Tensor:
+    """One tensor of an open :class:`WeightFile`.
+
+    ``shape`` is in numpy order (outermost dimension first; GGUF's innermost-first dims are
+    reversed). ``offset`` is the absolute byte offset of the data in shard ``shard``.
+
+    Data access never copies aligned data: :meth:`numpy` and ``np.asarray(t)`` return read-only
+    views into the file's memory map, and :meth:`raw` the bytes as uint8. Each view keeps the
+    mapping alive by itself, so it stays valid after the WeightFile is closed or deleted.
+    """
+
+    __slots__ = ("file", "_index", "name", "dtype", "shape", "nbytes", "offset", "shard")
+
+    def __init__(self, file: "WeightFile", index: int, name: str, dtype: str,
+                 shape: Tuple[int, ...], nbytes: int, offset: int, shard: int) -> None:
+        self.file = file
+        self._index = index
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.nbytes = nbytes
+        self.offset = offset
+        self.shard = shard
+
+    @property
+    def numel(self) -> int:
+        """Number of elements (product of ``shape``; 1 for a rank-0 tensor)."""
+        return math.prod(self.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        return self.file is other.file and self._index == other._index
+
+    def __hash__(self) -> int:
+        return hash((id(self.file), self._index))
+
+    def raw(self) -> np.ndarray:
+        """The tensor's bytes as a read-only 1-D uint8 array, zero-copy, for any dtype."""
+        return self.file._require_open()._native.tensor_view(self._index, None)
+
+    def numpy(self) -> np.ndarray:
+        """A read-only, zero-copy numpy view with this tensor's shape and dtype.
+
+        Only for dtypes numpy has (F32, F16, F64, I8..I64, U8..U64, BOOL, C64); data that are not
+        aligned for the dtype (legacy safetensors) come back as an aligned read-only copy.
+        Raises ``TypeError`` for other dtypes: use :meth:`to_numpy` or :meth:`raw`.
+        """
+        np_dtype = NUMPY_DTYPES.get(self.dtype)
+        if np_dtype is None:
+            hint = ("t.to_numpy(np.float32) to convert it, or t.raw() for its bytes"
+                    if self.dtype in FLOAT_DTYPES else "t.raw() for its bytes")
+            raise TypeError(f"tensor {self.name!r} has dtype {self.dtype}, which numpy has no "
+                            f"type for: use {hint}")
+        return self.file._require_open()._native.tensor_view(self._index, np_dtype)
+
+    def to_numpy(self, dtype: Any = None) -> np.ndarray:
+        """Data as numpy. ``dtype=None`` is :meth:`numpy` (zero-copy view); otherwise a new,
+        writable array of ``dtype`` in this tensor's shape.
+
+        Float tensors (F16, BF16, the F8 formats) convert exactly to float32
+        through the library, then to ``dtype`` with numpy; integer and bool tensors are cast
+        with numpy. Quantized (ggml block) types raise :class:`mwt.UnsupportedFeatureError`:
+        dequantization is not available yet.
+        """
+        if dtype is None:
+            return self.numpy()
+        target = np.dtype(dtype)
+        if self.dtype in QUANTIZED_DTYPES:
+            _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
+                   "dequantization is not available yet (use t.raw() for the bytes)")
+        if self.dtype == "C64" and target.kind != "c":
+            raise TypeError(f"tensor {self.name!r} is complex (C64); converting it to {target} "
+                            "would drop the imaginary part")
+        if self.dtype in NUMPY_DTYPES:
+            with np.errstate(over="ignore"):  # F64 beyond F32's range becomes +-inf, as IEEE says
+                return self.numpy().astype(target)
+        if self.dtype not in FLOAT_DTYPES:
+            raise TypeError(f"tensor {self.name!r} has dtype {self.dtype}, which has no "
+                            "conversion to numpy")
+        values = _native.convert_to_f32(self.raw(), self.dtype).reshape(self.shape)
+        return values if target == np.float32 else values.astype(target)
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != NUMPY_DTYPES.get(self.dtype):
+            if copy is False:
+                raise ValueError(f"tensor {self.name!r} ({self.dtype}) cannot become {dtype} "
+                                 "without a copy")
+            return self.to_numpy(dtype)
+        view = self.numpy()
+        return view.copy() if copy else view
+
+    def __repr__(self) -> str:
+        return (f"<Tensor {self.name!r} {self.dtype} {self.shape} {_fmt_bytes(self.nbytes)} "
+                f"at shard {self.shard} offset {self.offset}>")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        return ("<table><tr><th>name</th><th>dtype</th><th>shape</th><th>size</th>"
+                "<th>offset</th></tr>"
+                f"<tr><td><code>{e(self.name)}</code></td><td>{e(self.dtype)}</td>"
+                f"<td>{e(str(self.shape))}</td><td>{_fmt_bytes(self.nbytes)}</td>"
+                f"<td>{self.shard}:{self.offset}</td></tr></table>")
+
+
+class _TensorMap(Mapping[str, Tensor]):
+    """Read-only name -> Tensor mapping in file order. Tensors are built on access from the
+    cached table, so the WeightFile holds no Tensor (no reference cycle: deleting the last
+    reference to a file unmaps it at once)."""
+
+    __slots__ = ("_file", "_infos", "_index")
+
+    def __init__(self, file: "WeightFile", infos: List[tuple], index: Dict[str, int]) -> None:
+        self._file = file
+        self._infos = infos
+        self._index = index
+
+    def _make(self, i: int) -> Tensor:
+        return Tensor(self._file, i, *self._infos[i])
+
+    def __getitem__(self, name: str) -> Tensor:
+        return self._make(self._index[name])
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return (info[0] for info in self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos)
+
+    def values(self):  # type: ignore[override]  # faster than Mapping's per-key lookups
+        return [self._make(i) for i in range(len(self._infos))]
+
+    def items(self):  # type: ignore[override]
+        return [(info[0], self._make(i)) for i, info in enumerate(self._infos)]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} tensors of {self._file.path!r}>"
+
+
+class WeightFile:
+    """An open, fully validated weight file (GGUF, safetensors, or sharded safetensors).
+
+    Attributes are plain values read at open: ``path``, ``format`` ("gguf", "safetensors",
+    "safetensors-sharded"), ``version`` (GGUF version, else None), ``file_size`` (bytes over all
+    shards), ``alignment`` (GGUF, else None), ``data_offset``, ``shards`` (paths), ``warnings``.
+
+    ``metadata`` maps keys to values in file order: ints, floats, bools, str (bytes when not
+    valid UTF-8), read-only numpy arrays of the exact element type for numeric arrays, and
+    lists of str for string arrays. ``metadata_types`` gives each key's GGUF type name
+    ("UINT32", "ARRAY[INT8]", ...). ``tensors`` maps names to :class:`Tensor` in file order.
+
+    ``close()`` (or leaving a ``with`` block) drops this object's hold on the native file; the
+    memory map itself is released once no tensor view references it either.
+    """
+
+    __slots__ = ("_native", "path", "format", "version", "file_size", "alignment",
+                 "data_offset", "shards", "warnings", "_meta", "_meta_types", "_infos",
+                 "_tensor_index", "__weakref__")
+
+    def __init__(self, native: "_native.File", path: str) -> None:
+        self._native: Optional[_native.File] = native
+        self.path = path
+        self.format: str = native.format
+        self.version: Optional[int] = native.version or None
+        self.file_size: int = native.size
+        self.alignment: Optional[int] = native.alignment or None
+        self.data_offset: int = native.data_offset
+        self.shards: List[str] = native.shards
+        self.warnings: List[str] = native.warnings
+        self._meta: Optional[Mapping[str, Any]] = None
+        self._meta_types: Optional[Mapping[str, str]] = None
+        self._infos: Optional[List[tuple]] = None
+        self._tensor_index: Optional[Dict[str, int]] = None
+
+    @property
+    def closed(self) -> bool:
+        return self._native is None
+
+    def _require_open(self) -> "WeightFile":
+        if self._native is None:
+            raise ValueError(f"operation on a closed WeightFile ({self.path!r})")
+        return self
+
+    def _load_metadata(self) -> None:
+        items = self._require_open()._native.metadata_items()
+        self._meta = types.MappingProxyType({k: v for k, _t, v in items})
+        self._meta_types = types.MappingProxyType({k: t for k, t, _v in items})
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        self._require_open()
+        if self._meta is None:
+            self._load_metadata()
+        return self._meta  # type: ignore[return-value]
+
+    @property
+    def metadata_types(self) -> Mapping[str, str]:
+        self._require_open()
+        if self._meta_types is None:
+            self._load_metadata()
+        return self._meta_types  # type: ignore[return-value]
+
+    @property
+    def tensors(self) -> Mapping[str, Tensor]:
+        native = self._require_open()._native
+        if self._infos is None:
+            self._infos = native.tensor_infos()
+            self._tensor_index = {info[0]: i for i, info in enumerate(self._infos)}
+        return _TensorMap(self, self._infos, self._tensor_index)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        """Release this object's reference to the native file (idempotent). Tensor arrays
+        handed out earlier stay valid; Tensor objects of this file can no longer read data."""
+        self._native = None
+
+    def __enter__(self) -> "WeightFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        version = f" v{self.version}" if self.version is not None else ""
+        if self._native is None:
+            return f"<WeightFile {self.path!r} {self.format}{version} (closed)>"
+        return (f"<WeightFile {self.path!r} {self.format}{version}, {len(self.tensors)} tensors, "
+                f"{len(self.metadata)} metadata, {_fmt_bytes(self.file_size)}>")
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head = (f"<p><b>{e(os.path.basename(self.path) or self.path)}</b> — {e(self.format)}"
+                f"{f' v{self.version}' if self.version is not None else ''}, "
+                f"{_fmt_bytes(self.file_size)}")
+        if self._native is None:
+            return head + " (closed)</p>"
+        tensors, meta, mtypes = self.tensors, self.metadata, self.metadata_types
+        parts = [head + f", {len(tensors)} tensors, {len(meta)} metadata entries</p>"]
+        if meta:
+            rows = [f"<tr><td><code>{e(k)}</code></td><td>{e(mtypes[k])}</td>"
+                    f"<td>{e(_short(v))}</td></tr>"
+                    for k, v in list(meta.items())[:_HTML_ROWS]]
+            more = len(meta) - len(rows)
+            if more > 0:
+                rows.append(f"<tr><td colspan=3>… {more} more</td></tr>")
+            parts.append("<table><tr><th>key</th><th>type</th><th>value</th></tr>"
+                         + "".join(rows) + "</table>")
+        rows = [f"<tr><td><code>{e(name)}</code></td><td>{e(dtype)}</td>"
+                f"<td>{e(str(shape))}</td><td>{_fmt_bytes(nbytes)}</td></tr>"
+                for name, dtype, shape, nbytes, _o, _s in (self._infos or [])[:_HTML_ROWS]]
+        more = len(tensors) - len(rows)
+        if more > 0:
+            rows.append(f"<tr><td colspan=4>… {more} more</td></tr>")
+        parts.append("<table><tr><th>tensor</th><th>dtype</th><th>shape</th><th>size</th></tr>"
+                     + "".join(rows) + "</table>")
+        return "".join(parts)
+
+
+def _option_key(name: str) -> str:
+    group, sep, rest = name.partition("_")
+    if not sep or not rest:
+        raise TypeError(f"unknown option {name!r}: options look like limits_max_tensors=, "
+                        "safetensors_strict=, gguf_strict_bool=")
+    return f"{group}.{rest}"
+
+
+def open(path: PathLike, **options: Union[int, bool]) -> WeightFile:  # noqa: A001
+    """Open and fully validate a weight file.
+
+    ``path`` is a GGUF file, a safetensors file, a ``model.safetensors.index.json`` or a
+    directory of safetensors shards. ``options`` are mwt.h's option keys with the dot written
+    as an underscore: ``limits_max_tensors=10``, ``safetensors_strict=False``,
+    ``gguf_strict_bool=False``, ``gguf_contiguous=True``, ... An unknown key raises
+    :class:`mwt.ArgumentError`; any problem with the file raises the matching
+    :class:`mwt.MwtError` subclass. The GIL is released while the file is parsed.
+    """
+    native_options: Dict[str, int] = {}
+    for name, value in options.items():
+        if not isinstance(value, (int, np.integer)):
+            raise TypeError(f"option {name}= must be an int or bool, not {type(value).__name__}")
+        if not -(2**63) <= int(value) < 2**63:
+            _raise("ARGUMENT", f"option {name}={value} is out of range")
+        native_options[_option_key(name)] = int(value)
+    fspath = os.fspath(path)
+    native = _native.open(os.fsencode(fspath), native_options)
+    return WeightFile(native, os.fsdecode(fspath))
+
+
+def detect_format(path: PathLike) -> str:
+    """Sniff a file or directory by content: "gguf", "safetensors", "safetensors-sharded",
+    "pytorch", "onnx", "npy", "npz", ... or "unknown". Raises :class:`mwt.IoError` if the
+    path cannot be read."""
+    return _native.detect_format(os.fsencode(os.fspath(path)))
