@@ -1,0 +1,164 @@
+"""`mwt inspect`: format, sizes, metadata, tensor table and totals of a weight file or directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from typing import Any
+
+from . import _format as fmt
+
+HELP = "show format, metadata, tensors and totals of a weight file or directory"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "inspect", help=HELP, description=HELP + ". Shapes are in numpy order (outermost first).",
+        epilog="Without --metadata/--tensors every section is shown; with either flag only the "
+               "chosen sections are (the file summary and totals always are).")
+    p.add_argument("path", metavar="FILE|DIR",
+                   help="GGUF or safetensors file, model.safetensors.index.json, or a shard directory")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object on stdout (complete arrays, no summarizing)")
+    p.add_argument("--metadata", action="store_true", help="show the metadata section")
+    p.add_argument("--tensors", action="store_true", help="show the tensor table")
+    p.set_defaults(func=run)
+
+
+def _shard_name(wf: Any, shard: Any) -> str:
+    # Tensor.shard may be an index into WeightFile.shards or a path; show the file name either way.
+    if isinstance(shard, int) and 0 <= shard < len(wf.shards):
+        return os.path.basename(wf.shards[shard])
+    return os.path.basename(str(shard))
+
+
+def _json_shard(shard: Any) -> Any:
+    return shard if shard is None or isinstance(shard, int) else str(shard)
+
+
+def _numel(t: Any) -> int:
+    return int(t.numel) if getattr(t, "numel", None) is not None else math.prod(t.shape)
+
+
+def collect(wf: Any, metadata: bool = True, tensors: bool = True) -> dict[str, Any]:
+    """The inspect report as plain JSON-ready data (the schema of `mwt inspect --json`)."""
+    report: dict[str, Any] = {
+        "path": str(wf.path),
+        "format": wf.format,
+        "version": wf.version,
+        "file_size": int(wf.file_size),
+        "alignment": wf.alignment,
+        "data_offset": int(wf.data_offset),
+        "shards": [str(s) for s in wf.shards],
+        "warnings": [str(w) for w in wf.warnings],
+    }
+    if metadata:
+        types = wf.metadata_types
+        report["metadata"] = {
+            key: {"type": types[key], "value": fmt.json_value(value)}
+            for key, value in wf.metadata.items()
+        }
+    rows = []
+    bytes_by: dict[str, int] = {}
+    params_by: dict[str, int] = {}
+    for name, t in wf.tensors.items():
+        numel, nbytes = _numel(t), int(t.nbytes)
+        bytes_by[t.dtype] = bytes_by.get(t.dtype, 0) + nbytes
+        params_by[t.dtype] = params_by.get(t.dtype, 0) + numel
+        if tensors:
+            rows.append({"name": name, "dtype": t.dtype, "shape": [int(d) for d in t.shape],
+                         "nbytes": nbytes, "offset": int(t.offset), "shard": _json_shard(t.shard)})
+    if tensors:
+        report["tensors"] = rows
+    report["totals"] = {
+        "tensors": len(wf.tensors),
+        "parameters": sum(params_by.values()),
+        "bytes": sum(bytes_by.values()),
+        "bytes_by_dtype": dict(sorted(bytes_by.items())),
+        "parameters_by_dtype": dict(sorted(params_by.items())),
+    }
+    return report
+
+
+def _summary_text(r: dict[str, Any]) -> list[str]:
+    fmt_name = r["format"] + (f" v{r['version']}" if r["version"] is not None else "")
+    lines = [
+        f"path         {r['path']}",
+        f"format       {fmt_name}",
+        f"file size    {fmt.human_bytes(r['file_size'])} ({r['file_size']:,} bytes)",
+    ]
+    if r["alignment"] is not None:
+        lines.append(f"alignment    {r['alignment']}")
+    lines.append(f"data offset  {r['data_offset']:,}")
+    if len(r["shards"]) > 1 or r["format"] == "safetensors-sharded":
+        lines.append(f"shards       {len(r['shards'])}")
+        lines.extend(f"  [{i}] {s}" for i, s in enumerate(r["shards"]))
+    if r["warnings"]:
+        lines.append(f"warnings     {len(r['warnings'])}")
+        lines.extend(f"  - {w}" for w in r["warnings"])
+    return lines
+
+
+def _metadata_text(wf: Any) -> list[str]:
+    types = wf.metadata_types
+    rows = [(key, types[key], fmt.value_text(value, types[key]))
+            for key, value in wf.metadata.items()]
+    if not rows:
+        return ["metadata: none"]
+    return [f"metadata: {len(rows)} keys", fmt.render_table(("key", "type", "value"), rows)]
+
+
+def _tensors_text(wf: Any, r: dict[str, Any]) -> list[str]:
+    if not r["tensors"]:
+        return ["tensors: none"]
+    sharded = len(wf.shards) > 1
+    headers = ["name", "dtype", "shape", "bytes", "offset"] + (["shard"] if sharded else [])
+    rows = []
+    for t in r["tensors"]:
+        row = [t["name"], t["dtype"], "[" + ", ".join(map(str, t["shape"])) + "]",
+               f"{t['nbytes']:,}", f"{t['offset']:,}"]
+        if sharded:
+            row.append(_shard_name(wf, t["shard"]))
+        rows.append(row)
+    right = [False, False, False, True, True, False]
+    return [f"tensors: {len(rows)} (shapes in numpy order)",
+            fmt.render_table(headers, rows, right[:len(headers)])]
+
+
+def _totals_text(r: dict[str, Any]) -> list[str]:
+    tot = r["totals"]
+    lines = [
+        "totals",
+        f"  tensors     {tot['tensors']:,}",
+        f"  parameters  {tot['parameters']:,} ({fmt.human_count(tot['parameters'])})",
+        f"  bytes       {tot['bytes']:,} ({fmt.human_bytes(tot['bytes'])})",
+    ]
+    if tot["bytes_by_dtype"]:
+        rows = [(d, f"{tot['parameters_by_dtype'][d]:,}", f"{b:,}", fmt.human_bytes(b))
+                for d, b in tot["bytes_by_dtype"].items()]
+        lines.append(fmt.render_table(("dtype", "parameters", "bytes", "size"), rows,
+                                      (False, True, True, True), indent="    "))
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    import mwt
+
+    # No flag means "everything"; a flag narrows the output to the named sections.
+    show_all = not (args.metadata or args.tensors)
+    with mwt.open(args.path) as wf:
+        report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors)
+        if args.json:
+            sys.stdout.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
+            return 0
+        blocks = [_summary_text(report)]
+        if "metadata" in report:
+            blocks.append(_metadata_text(wf))
+        if "tensors" in report:
+            blocks.append(_tensors_text(wf, report))
+        blocks.append(_totals_text(report))
+    sys.stdout.write("\n\n".join("\n".join(b) for b in blocks) + "\n")
+    return 0
