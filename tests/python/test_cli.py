@@ -205,8 +205,17 @@ def test_section_flags(files, capsys):
 def test_invalid_file_exits_1(files, capsys, which, as_json):
     rc, out, err = run(capsys, "inspect", *(["--json"] if as_json else []), files[which])
     assert rc == 1
-    assert out == ""  # nothing half-printed on stdout, even with --json
     assert err.startswith("mwt: error: ") and err.count("\n") == 1
+    if not as_json:
+        assert out == ""  # nothing half-printed on stdout
+        return
+    # --json: stdout is still pure JSON, an error object naming what the library reported.
+    with pytest.raises(mwt.MwtError) as info:
+        mwt.open(files[which])
+    got = _strict_json(out)["error"]
+    assert got == {"code": info.value.code_name, "code_number": int(info.value.code),
+                   "offset": info.value.offset, "field": info.value.field,
+                   "message": str(info.value)}
 
 
 def test_invalid_file_message_names_the_error(files, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Sequence
@@ -39,6 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except mwt.MwtError as e:
         print(f"mwt: error: {e}", file=sys.stderr)
+        if getattr(args, "json", False):
+            # Scripts reading --json get the error as JSON on stdout too (exit status still 1).
+            err = {"code": e.code_name, "code_number": int(e.code), "offset": e.offset,
+                   "field": e.field, "message": str(e)}
+            sys.stdout.write(json.dumps({"error": err}, indent=2) + "\n")
         return 1
     except OSError as e:
         if isinstance(e, BrokenPipeError):

@@ -89,15 +89,24 @@ def element_type(type_name: str) -> str:
     return type_name
 
 
+def _typed_scalar_text(value: Any, elem: str) -> str:
+    # A FLOAT32 is shown as the shortest decimal that reads back as the same float32 (1e-05,
+    # not the 9.999999747378752e-06 of its exact double); JSON keeps the exact value.
+    if elem == "FLOAT32" and isinstance(value, (float, np.floating)) and math.isfinite(value):
+        return str(np.float32(value))
+    return _scalar_text(value)
+
+
 def value_text(value: Any, type_name: str) -> str:
     """One-line text for a metadata value; arrays longer than ARRAY_PREVIEW are summarized."""
+    elem = element_type(type_name)
     if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
         items = value.tolist() if isinstance(value, np.ndarray) else list(value)
-        shown = ", ".join(_scalar_text(v) for v in items[:ARRAY_PREVIEW])
+        shown = ", ".join(_typed_scalar_text(v, elem) for v in items[:ARRAY_PREVIEW])
         if len(items) > ARRAY_PREVIEW:
-            return f"[{len(items)} × {element_type(type_name)}] {shown}, …"
+            return f"[{len(items)} × {elem}] {shown}, …"
         return f"[{shown}]"
-    return _scalar_text(value)
+    return _typed_scalar_text(value, elem)
 
 
 def _json_float(x: float) -> Any:

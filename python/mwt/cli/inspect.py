@@ -108,7 +108,7 @@ def _metadata_text(wf: Any) -> list[str]:
             for key, value in wf.metadata.items()]
     if not rows:
         return ["metadata: none"]
-    return [f"metadata: {len(rows)} keys", fmt.render_table(("key", "type", "value"), rows)]
+    return [f"metadata: {len(rows)} key{'' if len(rows) == 1 else 's'}", fmt.render_table(("key", "type", "value"), rows)]
 
 
 def _tensors_text(wf: Any, r: dict[str, Any]) -> list[str]:
