@@ -3,6 +3,7 @@
 # consumer project in tests/install against it with find_package(mwt), then run the C and C++
 # inspect examples on sample files written through the installed writer (or on FILE) and
 # require both to succeed and print identical output.
+# The C99 ABI test of tests/c is built and run against the installed library too.
 # Usage: run.sh BUILD_DIR SOURCE_DIR [FILE]
 set -eu
 
@@ -40,6 +41,15 @@ cmake --build "$tmp/consumer" -j 2 >"$tmp/build.log" || {
   cat "$tmp/build.log" >&2
   exit 1
 }
+
+echo "== C99 ABI test against the installed library"
+mkdir -p "$tmp/c_api_scratch"
+"$tmp/consumer/test_c_api_installed" "$tmp/c_api_scratch"
+# It must have loaded the installed shared library, not the build tree's.
+if command -v ldd >/dev/null 2>&1; then
+  ldd "$tmp/consumer/test_c_api_installed" | grep -q "$tmp/prefix" ||
+    { echo "test_c_api_installed does not link the installed libmwt" >&2; exit 1; }
+fi
 
 if [ -n "$file" ]; then
   files=$file
