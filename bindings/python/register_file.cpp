@@ -118,8 +118,24 @@ std::string type_name(mwt_value_type t) {
   return n ? n : "INVALID";
 }
 
-// [(key, type_name, value)] in file order: one call builds everything Python caches.
-py::list metadata_items(const File& file) {
+// The value of entry i as Python: int/float/bool/str, a read-only numpy array for numeric
+// arrays, a list of str for string arrays.
+py::object metadata_value(const File& file, size_t i) {
+  const mwt_file* f = file.get();
+  if (i >= mwt_file_metadata_count(f))
+    fail(MWT_E_ARGUMENT, "metadata index " + std::to_string(i) + " is out of range");
+  mwt_value_type t;
+  check(mwt_file_metadata_type(f, i, &t));
+  if (t != MWT_VALUE_ARRAY) return scalar_value(f, i, t);
+  mwt_value_type elem;
+  uint64_t count = 0;
+  check(mwt_file_metadata_array_info(f, i, &elem, &count));
+  return array_value(f, i, elem, count);
+}
+
+// [(key, type_name)] in file order; values are converted one at a time by metadata_value, so
+// opening a file with a 280k-entry merges array costs nothing until that entry is read.
+py::list metadata_keys(const File& file) {
   const mwt_file* f = file.get();
   const size_t n = mwt_file_metadata_count(f);
   py::list out(n);
@@ -130,18 +146,15 @@ py::list metadata_items(const File& file) {
     mwt_value_type t;
     check(mwt_file_metadata_type(f, i, &t));
     std::string tname;
-    py::object value;
     if (t == MWT_VALUE_ARRAY) {
       mwt_value_type elem;
       uint64_t count = 0;
       check(mwt_file_metadata_array_info(f, i, &elem, &count));
       tname = "ARRAY[" + type_name(elem) + "]";
-      value = array_value(f, i, elem, count);
     } else {
       tname = type_name(t);
-      value = scalar_value(f, i, t);
     }
-    out[i] = py::make_tuple(name_str(key, key_len), py::str(tname), std::move(value));
+    out[i] = py::make_tuple(name_str(key, key_len), py::str(tname));
   }
   return out;
 }
@@ -253,7 +266,8 @@ void register_file(py::module_& m) {
       .def_property_readonly("warnings", [](const File& f) {
         return string_list(f.get(), mwt_file_warning_count, mwt_file_warning, false);
       })
-      .def("metadata_items", &metadata_items)
+      .def("metadata_keys", &metadata_keys)
+      .def("metadata_value", &metadata_value, py::arg("index"))
       .def("tensor_infos", &tensor_infos)
       .def("tensor_view", &tensor_view, py::arg("index"), py::arg("dtype") = py::none());
 

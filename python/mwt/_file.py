@@ -187,6 +187,41 @@ class _TensorMap(Mapping[str, Tensor]):
         return f"<{len(self)} tensors of {self._file.path!r}>"
 
 
+class _MetadataMap(Mapping[str, Any]):
+    """Read-only key -> value mapping in file order. Values are converted from the file on
+    first access and cached, so a file whose tokenizer arrays hold hundreds of thousands of
+    strings opens and answers ``metadata["general.architecture"]`` without converting them."""
+
+    __slots__ = ("_file", "_index", "_cache")
+
+    def __init__(self, file: "WeightFile", index: Dict[str, int]) -> None:
+        self._file = file
+        self._index = index
+        self._cache: Dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        i = self._index[key]  # KeyError for an unknown key, as a dict would raise
+        value = self._file._require_open()._native.metadata_value(i)  # type: ignore[union-attr]
+        self._cache[key] = value
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {_short(self[k])}" for k in self._index) + "}"
+
+
 class WeightFile:
     """An open, fully validated weight file (GGUF, safetensors, or sharded safetensors).
 
@@ -199,8 +234,10 @@ class WeightFile:
     lists of str for string arrays. ``metadata_types`` gives each key's GGUF type name
     ("UINT32", "ARRAY[INT8]", ...). ``tensors`` maps names to :class:`Tensor` in file order.
 
-    ``close()`` (or leaving a ``with`` block) drops this object's hold on the native file; the
-    memory map itself is released once no tensor view references it either.
+    Metadata values are converted on first access (then cached), so reading a value not read
+    before needs the file open. ``close()`` (or leaving a ``with`` block) drops this object's
+    hold on the native file; the memory map itself is released once no tensor view references
+    it either.
     """
 
     __slots__ = ("_native", "path", "format", "version", "file_size", "alignment",
@@ -232,9 +269,10 @@ class WeightFile:
         return self
 
     def _load_metadata(self) -> None:
-        items = self._require_open()._native.metadata_items()
-        self._meta = types.MappingProxyType({k: v for k, _t, v in items})
-        self._meta_types = types.MappingProxyType({k: t for k, t, _v in items})
+        keys = self._require_open()._native.metadata_keys()
+        index = {k: i for i, (k, _t) in enumerate(keys)}
+        self._meta = _MetadataMap(self, index)
+        self._meta_types = types.MappingProxyType({k: t for k, t in keys})
 
     @property
     def metadata(self) -> Mapping[str, Any]:

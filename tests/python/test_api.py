@@ -190,6 +190,23 @@ def test_views_outlive_the_weight_file(gguf_path, reader):
     assert raw.tobytes() == next(r for r in reader.tensors if r.name == "t.q8_0").data.tobytes()
 
 
+def test_metadata_values_are_converted_on_first_access(gguf_path):
+    with mwt.open(gguf_path) as wf:
+        meta = wf.metadata
+        keys = list(meta)
+        assert keys == list(wf.metadata_types) and len(meta) == len(keys)
+        assert "m.u8" in meta and "no.such.key" not in meta
+        with pytest.raises(KeyError):
+            meta["no.such.key"]
+        first = meta["m.arr_i8"]
+        assert meta["m.arr_i8"] is first  # cached, not converted again
+    # Cached values stay readable after close; a value never read needs the file open.
+    assert meta["m.arr_i8"] is first
+    unread = next(k for k in keys if k not in ("m.arr_i8",))
+    with pytest.raises(ValueError, match="closed"):
+        meta[unread]
+
+
 def test_close_keeps_views_and_blocks_new_access(gguf_path, reader):
     want = next(r for r in reader.tensors if r.name == "t.f32").data.copy()
     with mwt.open(gguf_path) as wf:
