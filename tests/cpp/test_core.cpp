@@ -29,7 +29,7 @@ TEST_CASE("checked arithmetic reports OVERFLOW instead of wrapping") {
   CHECK(code_of([] { checked_align_up(UINT64_MAX - 3, 32, "x"); }) == Code::OVERFLOW);
 }
 
-TEST_CASE("error messages carry code, offset and field; file strings are escaped") {
+TEST_CASE("error messages carry code, offset and field, and file strings are escaped") {
   Error e(Code::TRUNCATED, "need 8 bytes", 24, "kv[\"a\"]");
   CHECK(std::string(e.what()) == "TRUNCATED at offset 24 in kv[\"a\"]: need 8 bytes");
   CHECK(escape_for_message(std::string("a\x01\"b", 4)) == "a\\x01\\x22b");

@@ -258,7 +258,7 @@ TEST_CASE("GG-06 duplicate and empty keys, duplicate and over-long tensor names"
   expect_error(noname.b, Code::BAD_SYNTAX);
 }
 
-TEST_CASE("GG-07 bad n_dims and negative dims; a zero dim is an empty tensor",
+TEST_CASE("GG-07 bad n_dims and negative dims, while a zero dim is an empty tensor",
           "[gguf][malformed]") {
   for (uint32_t nd : {5u, 0xFFFFFFFFu}) {
     GgufBytes g;

@@ -203,7 +203,7 @@ TEST_CASE("empty and rank-0 tensors", "[gguf]") {
   CHECK(open_bytes(only_empty.b)->tensors[0].nbytes == 0);
 }
 
-TEST_CASE("every ggml dtype with its block size opens; one element short of a block fails",
+TEST_CASE("every ggml dtype with its block size opens and one element short of a block fails",
           "[gguf]") {
   int n_types = 0;
   for (uint32_t id = 0; id < kGgmlTypeCount; ++id) {

@@ -20,9 +20,14 @@ JsonDocument::JsonDocument(const uint8_t* text, size_t n, uint64_t file_base, ui
                            std::string field)
     : buf_(reinterpret_cast<const char*>(text), n), base_(file_base), field_(std::move(field)) {
   if (buf_.data() == nullptr && n > 0) fail(Code::NO_MEMORY, "cannot copy the JSON text", base_, field_);
-  // ondemand only enforces max_depth in development builds; scan_json_object already bounded
-  // the depth, and the setting is kept in step with it for builds that do check.
-  const size_t depth = static_cast<size_t>(max_depth < kMaxJsonRecursion ? max_depth : kMaxJsonRecursion) + 1;
+  // ondemand only enforces max_depth in development builds (an assertion, not an error);
+  // scan_json_object already bounded the depth, and the setting is kept in step with it for
+  // builds that do check. Above kMaxJsonRecursion the code itself bounds how deep it descends:
+  // validate_json_value goes at most kMaxJsonRecursion levels below a value that sits at most
+  // kMaxValueStartDepth levels below the root, so the clamp must leave room for both.
+  constexpr uint64_t kMaxValueStartDepth = 8;
+  constexpr uint64_t kCap = kMaxJsonRecursion + kMaxValueStartDepth;
+  const size_t depth = static_cast<size_t>(max_depth < kCap ? max_depth : kCap) + 1;
   if (auto e = parser_.allocate(n, depth)) fail_json(e, base_, field_, "cannot prepare the JSON parser");
   if (auto e = parser_.iterate(buf_).get(doc_)) fail_json(e, base_, field_, "invalid JSON");
 }
@@ -137,7 +142,8 @@ void validate_json_value(od::value v, JsonDocument& doc, uint64_t depth_left,
       if (classify_number(token_of(v)).kind == NumberKind::INVALID)
         fail(Code::BAD_SYNTAX, "malformed JSON number '" + escape_for_message(token_of(v)) + "'", at, field);
       double d;
-      (void)v.get_double().get(d);  // consumes the token; out-of-range doubles are still valid JSON
+      // Consumes the token; the result is ignored because out-of-range doubles are still JSON.
+      [[maybe_unused]] const auto ignored = v.get_double().get(d);
       return;
     }
     case od::json_type::string: {

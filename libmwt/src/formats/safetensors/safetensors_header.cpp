@@ -58,7 +58,8 @@ struct HeaderParser {
       fail(bad, std::string(what) + " " + shown + " exceeds the largest allowed value " +
                     std::to_string(max), at, field);
     uint64_t consumed;
-    (void)v.get_uint64().get(consumed);  // advance the ondemand cursor past the token
+    // Advances the ondemand cursor past the token, already validated above.
+    [[maybe_unused]] const auto ignored = v.get_uint64().get(consumed);
     return num.value;
   }
 
