@@ -109,6 +109,11 @@ inline WriteSpec spec_from(const WeightFile& wf) {
 }
 
 inline std::vector<uint8_t> view(const TensorInfo& t) { return std::vector<uint8_t>(t.data, t.data + t.nbytes); }
+// Through WeightFile::tensor_data, for shards that are mapped only when their data is read.
+inline std::vector<uint8_t> view(const WeightFile& wf, const TensorInfo& t) {
+  const uint8_t* p = wf.tensor_data(t);
+  return std::vector<uint8_t>(p, p + t.nbytes);
+}
 
 inline const TensorInfo& tensor(const WeightFile& wf, const std::string& name) {
   const int64_t i = wf.find_tensor(name);

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include "st_fixtures.hpp"
@@ -65,8 +66,8 @@ void check_two_shards(const WeightFile& wf, const TwoShards& ts) {
     CHECK(t.file_index == fi);
     CHECK(t.dtype == dtype_named(o.dtype));
     CHECK(t.shape == o.shape);
-    CHECK(view(t) == o.bytes);
-    CHECK(t.data == wf.files[fi]->data() + t.offset);
+    CHECK(view(wf, t) == o.bytes);
+    CHECK(wf.tensor_data(t) == wf.files[fi]->data() + t.offset);
   }
 }
 
@@ -102,7 +103,7 @@ TEST_CASE("sharded safetensors: file_index follows sorted shard names, not index
   auto wf = read_safetensors_sharded(dir.path, {});
   CHECK(tensor(*wf, "y").file_index == 0);
   CHECK(tensor(*wf, "x").file_index == 1);
-  CHECK(view(tensor(*wf, "x")) == in_b[0].bytes);
+  CHECK(view(*wf, tensor(*wf, "x")) == in_b[0].bytes);
 }
 
 TEST_CASE("sharded safetensors: a directory of shards without an index works", "[safetensors][sharded]") {
@@ -200,7 +201,8 @@ TEST_CASE("sharded safetensors: a symlinked shard pointing outside the directory
   // Baseline: a symlink that stays inside the directory is followed.
   REQUIRE(::symlink("real/inner.safetensors", (model + "/in.safetensors").c_str()) == 0);
   TempDir::write_to(index, index_json(8, {{"v", "in.safetensors"}}));
-  REQUIRE(view(tensor(*read_safetensors_sharded(index, {}), "v")).size() == 8);
+  const auto opened = read_safetensors_sharded(index, {});
+  REQUIRE(view(*opened, tensor(*opened, "v")).size() == 8);
 
   REQUIRE(::symlink("../outside.safetensors", (model + "/link.safetensors").c_str()) == 0);
   TempDir::write_to(index, index_json(8, {{"w", "link.safetensors"}}));
@@ -225,3 +227,44 @@ TEST_CASE("sharded safetensors: the same tensor in two shards of an index-less d
 }
 
 // ============================================================================ writer
+
+TEST_CASE("sharded safetensors: shards are validated from their headers and mapped on first data access",
+          "[safetensors][sharded]") {
+  TempDir dir;
+  TwoShards ts;
+  ts.write_shards(dir.path);
+  dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
+  auto wf = read_safetensors_sharded(dir.path, {});
+  for (const auto& f : wf->files) CHECK(f->deferred());
+  for (const TensorInfo& t : wf->tensors) CHECK(t.data == nullptr);  // nothing mapped yet
+  // Many threads asking at once all get the one mapping.
+  const TensorInfo& c = tensor(*wf, "c");
+  std::vector<const uint8_t*> seen(8, nullptr);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) threads.emplace_back([&, i] { seen[i] = wf->tensor_data(c); });
+  for (auto& t : threads) t.join();
+  for (const uint8_t* p : seen) CHECK(p == seen[0]);
+  CHECK(view(*wf, c) == ts.find("c").bytes);
+}
+
+TEST_CASE("sharded safetensors: a shard replaced after opening is IO on first data access, not a stale view",
+          "[safetensors][sharded]") {
+  TempDir dir;
+  TwoShards ts;
+  ts.write_shards(dir.path);
+  dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
+  auto wf = read_safetensors_sharded(dir.path, {});
+  // The writer renames a new file over the old one: a different inode at the same path.
+  TwoShards other;
+  other.s2 = {owned("c", "F16", {4}, 99)};
+  write_safetensors(spec_of(other.s2, {{"format", "pt"}}), dir / kShard2);
+  try {
+    (void)wf->tensor_data(tensor(*wf, "c"));
+    FAIL("expected an IO error");
+  } catch (const Error& e) {
+    CHECK(e.code() == Code::IO);
+    CHECK(mentions(e, "changed since it was opened"));
+  }
+  // Shard 1 was not touched: its data maps as usual.
+  CHECK(view(*wf, tensor(*wf, "a")) == ts.find("a").bytes);
+}

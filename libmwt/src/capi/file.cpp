@@ -341,7 +341,7 @@ MWT_API mwt_status* mwt_file_tensor_data(const mwt_file* f, size_t i, const void
   MWT_API_BEGIN
   const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_data");
   require_out(data, "mwt_file_tensor_data", "data");
-  *data = t.nbytes == 0 ? nullptr : t.data;
+  *data = f->wf->tensor_data(t);
   MWT_API_END
 }
 

@@ -12,34 +12,65 @@
 #include "core/error.hpp"
 
 namespace mwt::detail {
+namespace {
 
-std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+std::string quoted(const std::string& path) { return "'" + escape_for_message(path, 512) + "'"; }
+
+// Opens a regular file read-only and stats it; Error(IO) otherwise.
+int open_regular(const std::string& path, struct stat& st) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(Code::IO, "cannot open '" + escape_for_message(path, 512) + "': " + std::strerror(errno));
-  struct stat st {};
+  if (fd < 0) fail(Code::IO, "cannot open " + quoted(path) + ": " + std::strerror(errno));
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
-    fail(Code::IO, "cannot stat '" + escape_for_message(path, 512) + "': " + std::strerror(e));
+    fail(Code::IO, "cannot stat " + quoted(path) + ": " + std::strerror(e));
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail(Code::IO, "'" + escape_for_message(path, 512) + "' is not a regular file");
+    fail(Code::IO, quoted(path) + " is not a regular file");
   }
+  return fd;
+}
+
+const uint8_t* map_fd(int fd, uint64_t size, const std::string& path) {
+  void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) fail(Code::IO, "cannot mmap " + quoted(path) + ": " + std::strerror(errno));
+  return static_cast<const uint8_t*>(p);
+}
+
+}  // namespace
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+  struct stat st {};
+  const int fd = open_regular(path, st);
   std::shared_ptr<MappedFile> f(new MappedFile());
   f->path_ = path;
   f->size_ = static_cast<uint64_t>(st.st_size);
   if (f->size_ > 0) {
-    void* p = ::mmap(nullptr, static_cast<size_t>(f->size_), PROT_READ, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-      const int e = errno;
+    try {
+      f->data_ = map_fd(fd, f->size_, path);
+    } catch (...) {
       ::close(fd);
-      fail(Code::IO, "cannot mmap '" + escape_for_message(path, 512) + "': " + std::strerror(e));
+      throw;
     }
-    f->data_ = static_cast<const uint8_t*>(p);
     f->mapped_ = true;
   }
   ::close(fd);  // the mapping stays valid without the descriptor
+  return f;
+}
+
+std::shared_ptr<MappedFile> MappedFile::open_deferred(const std::string& path) {
+  struct stat st {};
+  const int fd = open_regular(path, st);
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->path_ = path;
+  f->size_ = static_cast<uint64_t>(st.st_size);
+  f->fd_ = fd;
+  f->deferred_ = true;
+  f->dev_ = static_cast<uint64_t>(st.st_dev);
+  f->ino_ = static_cast<uint64_t>(st.st_ino);
+  f->mtime_sec_ = static_cast<int64_t>(st.st_mtim.tv_sec);
+  f->mtime_nsec_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
   return f;
 }
 
@@ -52,8 +83,69 @@ std::shared_ptr<MappedFile> MappedFile::from_bytes(std::vector<uint8_t> bytes, s
   return f;
 }
 
+void MappedFile::map_now() const {
+  int fd = fd_;
+  bool own_fd = false;
+  if (fd < 0) {
+    struct stat st {};
+    fd = open_regular(path_, st);
+    own_fd = true;
+    if (static_cast<uint64_t>(st.st_dev) != dev_ || static_cast<uint64_t>(st.st_ino) != ino_ ||
+        static_cast<uint64_t>(st.st_size) != size_ || static_cast<int64_t>(st.st_mtim.tv_sec) != mtime_sec_ ||
+        static_cast<int64_t>(st.st_mtim.tv_nsec) != mtime_nsec_) {
+      ::close(fd);
+      fail(Code::IO, quoted(path_) + " changed since it was opened and validated; open it again");
+    }
+  }
+  try {
+    data_ = map_fd(fd, size_, path_);
+  } catch (...) {
+    if (own_fd) ::close(fd);
+    throw;
+  }
+  if (own_fd) ::close(fd);
+  mapped_ = true;
+}
+
+const uint8_t* MappedFile::data() const {
+  // call_once orders the mapping before every reader of data_; a throw leaves the flag unset,
+  // so a later call tries again.
+  if (deferred_ && size_ > 0) std::call_once(map_once_, [this] { map_now(); });
+  return data_;
+}
+
+std::vector<uint8_t> MappedFile::read(uint64_t offset, uint64_t n) const {
+  if (offset > size_ || n > size_ - offset)
+    fail(Code::TRUNCATED, "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
+                              " runs past the end of " + quoted(path_), offset);
+  std::vector<uint8_t> out(static_cast<size_t>(n));
+  if (n == 0) return out;
+  if (!deferred_ || fd_ < 0) {
+    std::memcpy(out.data(), data() + offset, static_cast<size_t>(n));
+    return out;
+  }
+  uint64_t done = 0;
+  while (done < n) {
+    const ssize_t r = ::pread(fd_, out.data() + done, static_cast<size_t>(n - done),
+                              static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(Code::IO, "cannot read " + quoted(path_) + ": " + std::strerror(errno), offset + done);
+    if (r == 0) fail(Code::TRUNCATED, quoted(path_) + " ended early (it shrank while being read)", offset + done);
+    done += static_cast<uint64_t>(r);
+  }
+  return out;
+}
+
+void MappedFile::release_descriptor() const noexcept {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
 MappedFile::~MappedFile() {
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace mwt::detail

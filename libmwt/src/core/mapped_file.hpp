@@ -1,9 +1,15 @@
 // MappedFile: a read-only memory map of a whole file, shared by every view into it.
 // Tensor data views hold a shared_ptr to it, so the map outlives the WeightFile if needed.
+//
+// A file opened with open_deferred() is not mapped until data() is first called: readers that
+// only need a header read it with read(), so listing the tensors of a 30-shard checkpoint costs
+// no mmap/munmap (which serialise on the process's address-space lock). The first data() call
+// re-opens the path and maps it only if it is still the same file (device, inode, size, mtime).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,23 +19,42 @@ class MappedFile {
  public:
   // Throws Error(IO) naming the path and errno text on failure. An empty file maps to size 0.
   static std::shared_ptr<MappedFile> open(const std::string& path);
+  // Opens and stats the file but maps nothing yet (see above). Error(IO) as open().
+  static std::shared_ptr<MappedFile> open_deferred(const std::string& path);
   // An in-memory "file" (fuzzers, tests, bytes handed over by a caller); `name` is its path.
   static std::shared_ptr<MappedFile> from_bytes(std::vector<uint8_t> bytes, std::string name);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
-  const uint8_t* data() const noexcept { return data_; }
+  // The whole file. Maps a deferred file on first use (thread-safe); Error(IO) if that fails
+  // or the file changed since it was opened.
+  const uint8_t* data() const;
   uint64_t size() const noexcept { return size_; }
   const std::string& path() const noexcept { return path_; }
+  bool deferred() const noexcept { return deferred_; }  // opened by open_deferred()
+
+  // Copies bytes [offset, offset + n) out of the file (pread, or from the map when there is
+  // one). The caller has checked the range against size(); a short read is Error(TRUNCATED).
+  std::vector<uint8_t> read(uint64_t offset, uint64_t n) const;
+  // Closes the descriptor a deferred file keeps for read(); data() re-opens by path.
+  void release_descriptor() const noexcept;
 
  private:
   MappedFile() = default;
-  const uint8_t* data_ = nullptr;
+  void map_now() const;
+
+  mutable const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   std::string path_;
   std::vector<uint8_t> owned_;  // from_bytes only
-  bool mapped_ = false;
+  mutable bool mapped_ = false;
+  bool deferred_ = false;
+  // Deferred files: identity checked before mapping, and the descriptor read() uses.
+  mutable int fd_ = -1;
+  uint64_t dev_ = 0, ino_ = 0;
+  int64_t mtime_sec_ = 0, mtime_nsec_ = 0;
+  mutable std::once_flag map_once_;
 };
 
 }  // namespace mwt::detail

@@ -20,8 +20,9 @@ std::unique_ptr<WeightFile> open_weight_file(const std::string& path, const Open
 // Per-format readers (formats/gguf, formats/safetensors). Each validates completely before
 // returning; the result has build_index() done.
 std::unique_ptr<WeightFile> read_gguf(std::shared_ptr<MappedFile> file, const OpenOptions& opts);
+// `index` = false skips build_index() (the sharded reader merges shards and indexes once).
 std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file,
-                                             const OpenOptions& opts);
+                                             const OpenOptions& opts, bool index = true);
 // `path` is a model.safetensors.index.json or a directory holding one (or holding *.safetensors
 // shards without an index): all shards presented as one tensor table.
 std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path,

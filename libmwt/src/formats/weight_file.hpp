@@ -59,7 +59,9 @@ struct TensorInfo {
   uint64_t nbytes = 0;
   uint64_t offset = 0;          // absolute byte offset of the data within its file
   uint32_t file_index = 0;      // which of WeightFile::files holds it
-  const uint8_t* data = nullptr;  // zero-copy view (valid while WeightFile lives)
+  // Zero-copy view, valid while the WeightFile's files live. nullptr for a deferred file (see
+  // MappedFile::open_deferred) until resolved: use WeightFile::tensor_data.
+  const uint8_t* data = nullptr;
 };
 
 struct WeightFile {
@@ -82,6 +84,12 @@ struct WeightFile {
   int64_t find_tensor(std::string_view name) const;
   int64_t find_metadata(std::string_view key) const;
   void build_index();  // call once tensors/metadata are final (views point into them)
+  // The tensor's bytes: its view, or for a deferred shard the shard's map (mapped on first use,
+  // Error(IO) if that fails). nullptr for an empty tensor.
+  const uint8_t* tensor_data(const TensorInfo& t) const {
+    if (t.data != nullptr || t.nbytes == 0) return t.data;
+    return files.at(t.file_index)->data() + t.offset;
+  }
 
  private:
   std::unordered_map<std::string_view, size_t> tensor_index_;

@@ -337,7 +337,7 @@ WriteSpec spec_from_weight_file(const WeightFile& wf) {
   }
   spec.tensors.reserve(wf.tensors.size());
   for (const auto& t : wf.tensors)
-    spec.tensors.push_back(WriteTensor{t.name, t.dtype, t.shape, t.data, t.nbytes});
+    spec.tensors.push_back(WriteTensor{t.name, t.dtype, t.shape, wf.tensor_data(t), t.nbytes});
   return spec;
 }
 

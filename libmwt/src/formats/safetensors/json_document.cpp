@@ -1,6 +1,7 @@
 // simdjson ondemand glue: parsing, offsets, error mapping and generic value validation.
 #include "formats/safetensors/json_document.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "formats/safetensors/json_text.hpp"
@@ -16,6 +17,22 @@ Code code_for_json_error(simdjson::error_code e) noexcept {
   }
 }
 
+namespace {
+
+constexpr size_t kReusedParserMax = size_t{1} << 20;
+
+struct ParserSlot {
+  od::parser parser;
+  bool busy = false;
+};
+thread_local ParserSlot t_parser;
+
+}  // namespace
+
+JsonDocument::~JsonDocument() {
+  if (borrowed_) t_parser.busy = false;
+}
+
 JsonDocument::JsonDocument(const uint8_t* text, size_t n, uint64_t file_base, uint64_t max_depth,
                            std::string field)
     : buf_(reinterpret_cast<const char*>(text), n), base_(file_base), field_(std::move(field)) {
@@ -28,8 +45,23 @@ JsonDocument::JsonDocument(const uint8_t* text, size_t n, uint64_t file_base, ui
   constexpr uint64_t kMaxValueStartDepth = 8;
   constexpr uint64_t kCap = kMaxJsonRecursion + kMaxValueStartDepth;
   const size_t depth = static_cast<size_t>(max_depth < kCap ? max_depth : kCap) + 1;
-  if (auto e = parser_.allocate(n, depth)) fail_json(e, base_, field_, "cannot prepare the JSON parser");
-  if (auto e = parser_.iterate(buf_).get(doc_)) fail_json(e, base_, field_, "invalid JSON");
+  if (n <= kReusedParserMax && !t_parser.busy) {
+    parser_ = &t_parser.parser;
+    t_parser.busy = borrowed_ = true;
+  } else {
+    own_parser_ = std::make_unique<od::parser>();
+    parser_ = own_parser_.get();
+  }
+  try {
+    // A borrowed parser keeps its buffers when they are large enough for this document.
+    const size_t capacity = borrowed_ ? std::max(n, std::min(parser_->capacity(), kReusedParserMax)) : n;
+    if (parser_->capacity() != capacity || parser_->max_depth() != depth)
+      if (auto e = parser_->allocate(capacity, depth)) fail_json(e, base_, field_, "cannot prepare the JSON parser");
+    if (auto e = parser_->iterate(buf_).get(doc_)) fail_json(e, base_, field_, "invalid JSON");
+  } catch (...) {
+    if (borrowed_) t_parser.busy = false;  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
 od::object JsonDocument::root() {
@@ -48,10 +80,10 @@ uint64_t JsonDocument::key_offset(od::field& f) const noexcept {
   return raw ? offset_of(raw) - 1 : base_;
 }
 
-void JsonDocument::fail_json(simdjson::error_code e, uint64_t offset, const std::string& field,
+void JsonDocument::fail_json(simdjson::error_code e, uint64_t offset, const FieldName& field,
                              std::string_view context) const {
   fail(code_for_json_error(e), std::string(context) + " (" + simdjson::error_message(e) + ")",
-       offset, field);
+       offset, field.str());
 }
 
 std::string_view token_of(od::value& v) {
@@ -60,7 +92,7 @@ std::string_view token_of(od::value& v) {
   return t;
 }
 
-std::string_view field_key(od::field& f, JsonDocument& doc, const std::string& field) {
+std::string_view field_key(od::field& f, JsonDocument& doc, const FieldName& field) {
   const uint64_t at = doc.key_offset(f);
   std::string_view key;
   if (auto e = f.unescaped_key().get(key)) doc.fail_json(e, at, field, "invalid object key");
@@ -68,14 +100,14 @@ std::string_view field_key(od::field& f, JsonDocument& doc, const std::string& f
 }
 
 od::field next_field(simdjson::simdjson_result<od::field> r, JsonDocument& doc, uint64_t at,
-                     const std::string& field) {
+                     const FieldName& field) {
   od::field f;
   if (auto e = std::move(r).get(f)) doc.fail_json(e, at, field, "malformed JSON object");
   return f;
 }
 
 od::value next_element(simdjson::simdjson_result<od::value> r, JsonDocument& doc, uint64_t at,
-                       const std::string& field) {
+                       const FieldName& field) {
   od::value v;
   if (auto e = std::move(r).get(v)) doc.fail_json(e, at, field, "malformed JSON array");
   return v;
@@ -95,7 +127,7 @@ const char* json_type_phrase(od::value& v) {
   return "an unknown JSON value";
 }
 
-std::string_view get_json_string(od::value& v, JsonDocument& doc, const std::string& field,
+std::string_view get_json_string(od::value& v, JsonDocument& doc, const FieldName& field,
                                  std::string_view what) {
   const uint64_t at = doc.offset_of(v);
   od::json_type t;
@@ -103,7 +135,7 @@ std::string_view get_json_string(od::value& v, JsonDocument& doc, const std::str
   if (t != od::json_type::string) {
     const char* phrase = json_type_phrase(v);
     validate_json_value(v, doc, kMaxJsonRecursion, field);  // garbage is a syntax error first
-    fail(Code::BAD_SYNTAX, std::string(what) + " must be a JSON string, found " + phrase, at, field);
+    fail(Code::BAD_SYNTAX, std::string(what) + " must be a JSON string, found " + phrase, at, field.str());
   }
   std::string_view s;
   if (auto e = v.get_string().get(s)) doc.fail_json(e, at, field, "invalid JSON string");
@@ -111,9 +143,9 @@ std::string_view get_json_string(od::value& v, JsonDocument& doc, const std::str
 }
 
 void validate_json_value(od::value v, JsonDocument& doc, uint64_t depth_left,
-                         const std::string& field) {
+                         const FieldName& field) {
   const uint64_t at = doc.offset_of(v);
-  if (depth_left == 0) fail(Code::DEPTH_LIMIT, "JSON nesting too deep", at, field);
+  if (depth_left == 0) fail(Code::DEPTH_LIMIT, "JSON nesting too deep", at, field.str());
   od::json_type t;
   if (auto e = v.type().get(t)) doc.fail_json(e, at, field, "malformed JSON value");
   switch (t) {
@@ -133,14 +165,14 @@ void validate_json_value(od::value v, JsonDocument& doc, uint64_t depth_left,
         std::string_view key = field_key(f, doc, field);
         if (!keys.insert(key).second)
           fail(Code::DUPLICATE, "JSON object key \"" + escape_for_message(key) + "\" appears twice",
-               key_at, field);
+               key_at, field.str());
         validate_json_value(f.value(), doc, depth_left - 1, field);
       }
       return;
     }
     case od::json_type::number: {
       if (classify_number(token_of(v)).kind == NumberKind::INVALID)
-        fail(Code::BAD_SYNTAX, "malformed JSON number '" + escape_for_message(token_of(v)) + "'", at, field);
+        fail(Code::BAD_SYNTAX, "malformed JSON number '" + escape_for_message(token_of(v)) + "'", at, field.str());
       double d;
       // Consumes the token; the result is ignored because out-of-range doubles are still JSON.
       [[maybe_unused]] const auto ignored = v.get_double().get(d);
@@ -160,11 +192,11 @@ void validate_json_value(od::value v, JsonDocument& doc, uint64_t depth_left,
       bool is_null = false;
       if (auto e = v.is_null().get(is_null)) doc.fail_json(e, at, field, "malformed JSON literal");
       if (!is_null)
-        fail(Code::BAD_SYNTAX, "malformed JSON literal '" + escape_for_message(token_of(v)) + "'", at, field);
+        fail(Code::BAD_SYNTAX, "malformed JSON literal '" + escape_for_message(token_of(v)) + "'", at, field.str());
       return;
     }
   }
-  fail(Code::BAD_SYNTAX, "unknown JSON value", at, field);
+  fail(Code::BAD_SYNTAX, "unknown JSON value", at, field.str());
 }
 
 }  // namespace mwt::detail

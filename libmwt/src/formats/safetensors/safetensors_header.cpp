@@ -29,7 +29,7 @@ struct HeaderParser {
   std::vector<uint64_t>& key_offsets;
 
   // A JSON integer in [0, max]; anything else is `bad` (BAD_SYNTAX when it is not JSON at all).
-  uint64_t parse_uint(od::value v, const std::string& field, Code bad, uint64_t max,
+  uint64_t parse_uint(od::value v, const FieldName& field, Code bad, uint64_t max,
                       const char* what) {
     const uint64_t at = doc.offset_of(v);
     od::json_type t;
@@ -37,40 +37,40 @@ struct HeaderParser {
     if (t != od::json_type::number) {
       const char* phrase = json_type_phrase(v);
       validate_json_value(v, doc, kMaxJsonRecursion, field);
-      fail(bad, std::string(what) + " must be a non-negative integer, found " + phrase, at, field);
+      fail(bad, std::string(what) + " must be a non-negative integer, found " + phrase, at, field.str());
     }
     const std::string_view tok = token_of(v);
-    const std::string shown = escape_for_message(tok);
     const NumberToken num = classify_number(tok);
+    auto shown = [&] { return escape_for_message(tok); };
     switch (num.kind) {
       case NumberKind::INVALID:
-        fail(Code::BAD_SYNTAX, "malformed JSON number '" + shown + "'", at, field);
+        fail(Code::BAD_SYNTAX, "malformed JSON number '" + shown() + "'", at, field.str());
       case NumberKind::NEGATIVE:
-        fail(bad, std::string(what) + " must be a non-negative integer, found " + shown, at, field);
+        fail(bad, std::string(what) + " must be a non-negative integer, found " + shown(), at, field.str());
       case NumberKind::NOT_INTEGER:
-        fail(bad, std::string(what) + " must be an integer, found " + shown, at, field);
+        fail(bad, std::string(what) + " must be an integer, found " + shown(), at, field.str());
       case NumberKind::TOO_LARGE:
-        fail(bad, std::string(what) + " " + shown + " does not fit in 64 bits", at, field);
+        fail(bad, std::string(what) + " " + shown() + " does not fit in 64 bits", at, field.str());
       case NumberKind::UINT:
         break;
     }
     if (num.value > max)
-      fail(bad, std::string(what) + " " + shown + " exceeds the largest allowed value " +
-                    std::to_string(max), at, field);
+      fail(bad, std::string(what) + " " + shown() + " exceeds the largest allowed value " +
+                    std::to_string(max), at, field.str());
     uint64_t consumed;
     // Advances the ondemand cursor past the token, already validated above.
     [[maybe_unused]] const auto ignored = v.get_uint64().get(consumed);
     return num.value;
   }
 
-  od::array get_array(od::value& v, const std::string& field, Code bad, const char* what) {
+  od::array get_array(od::value& v, const FieldName& field, Code bad, const char* what) {
     const uint64_t at = doc.offset_of(v);
     od::json_type t;
     if (auto e = v.type().get(t)) doc.fail_json(e, at, field, "malformed JSON value");
     if (t != od::json_type::array) {
       const char* phrase = json_type_phrase(v);
       validate_json_value(v, doc, kMaxJsonRecursion, field);
-      fail(bad, std::string(what) + " must be a JSON array, found " + phrase, at, field);
+      fail(bad, std::string(what) + " must be a JSON array, found " + phrase, at, field.str());
     }
     od::array a;
     if (auto e = v.get_array().get(a)) doc.fail_json(e, at, field, "malformed JSON array");
@@ -78,14 +78,16 @@ struct HeaderParser {
   }
 
   void parse_tensor(od::value v, std::string_view name, uint64_t key_at) {
-    const std::string field = st_tensor_field(name);
+    // Field paths for messages are built only when a check fails.
+    auto field = [&] { return st_tensor_field(name); };
+    auto sub = [&](const char* suffix) { return [&, suffix] { return field() + suffix; }; };
     const uint64_t at = doc.offset_of(v);
     od::json_type t;
     if (auto e = v.type().get(t)) doc.fail_json(e, at, field, "malformed JSON value");
     if (t != od::json_type::object) {
       const char* phrase = json_type_phrase(v);
       validate_json_value(v, doc, kMaxJsonRecursion, field);
-      fail(Code::BAD_SYNTAX, "a tensor entry must be a JSON object, found " + std::string(phrase), at, field);
+      fail(Code::BAD_SYNTAX, "a tensor entry must be a JSON object, found " + std::string(phrase), at, field());
     }
     od::object entry;
     if (auto e = v.get_object().get(entry)) doc.fail_json(e, at, field, "malformed tensor entry");
@@ -103,46 +105,48 @@ struct HeaderParser {
                             (key == "data_offsets" && have_offsets);
       if (repeated)
         fail(Code::DUPLICATE, "field \"" + std::string(key) + "\" appears twice in the tensor entry",
-             fat, field + "." + std::string(key));
+             fat, field() + "." + std::string(key));
       if (key == "dtype") {
         od::value dv = f.value();
         const uint64_t dat = doc.offset_of(dv);
-        const std::string_view s = get_json_string(dv, doc, field + ".dtype", "dtype");
+        const auto dtype_field = sub(".dtype");
+        const std::string_view s = get_json_string(dv, doc, dtype_field, "dtype");
         dt = dtype_from_safetensors(s);
-        if (!dt) fail(Code::BAD_DTYPE, "unknown safetensors dtype \"" + escape_for_message(s) + "\"", dat, field + ".dtype");
+        if (!dt) fail(Code::BAD_DTYPE, "unknown safetensors dtype \"" + escape_for_message(s) + "\"", dat, dtype_field());
       } else if (key == "shape") {
         have_shape = true;
         od::value sv = f.value();
-        od::array arr = get_array(sv, field + ".shape", Code::BAD_SHAPE, "shape");
+        od::array arr = get_array(sv, sub(".shape"), Code::BAD_SHAPE, "shape");
         for (auto er : arr) {
-          const std::string dim_field = field + ".shape[" + std::to_string(info.shape.size()) + "]";
+          const size_t dim = info.shape.size();
+          auto dim_field = [&] { return field() + ".shape[" + std::to_string(dim) + "]"; };
           od::value ev = next_element(std::move(er), doc, fat, dim_field);
           if (info.shape.size() == kSafetensorsMaxRank)
             fail(Code::BAD_SHAPE, "rank exceeds the maximum of " + std::to_string(kSafetensorsMaxRank),
-                 doc.offset_of(ev), dim_field);
+                 doc.offset_of(ev), dim_field());
           info.shape.push_back(parse_uint(ev, dim_field, Code::BAD_SHAPE, kSafetensorsMaxDim, "a dimension"));
         }
       } else if (key == "data_offsets") {
         have_offsets = true;
         od::value ov = f.value();
         offsets_at = doc.offset_of(ov);
-        od::array arr = get_array(ov, field + ".data_offsets", Code::BAD_OFFSETS, "data_offsets");
+        od::array arr = get_array(ov, sub(".data_offsets"), Code::BAD_OFFSETS, "data_offsets");
         size_t count = 0;
         for (auto er : arr) {
-          const std::string off_field = field + ".data_offsets[" + std::to_string(count) + "]";
+          auto off_field = [&, count] { return field() + ".data_offsets[" + std::to_string(count) + "]"; };
           od::value ev = next_element(std::move(er), doc, offsets_at, off_field);
           if (count == 2)
             fail(Code::BAD_OFFSETS, "data_offsets must hold exactly two integers, found more",
-                 doc.offset_of(ev), off_field);
+                 doc.offset_of(ev), off_field());
           const uint64_t x = parse_uint(ev, off_field, Code::BAD_OFFSETS, UINT64_MAX, "an offset");
           (count == 0 ? begin : end) = x;
           ++count;
         }
         if (count != 2)
           fail(Code::BAD_OFFSETS, "data_offsets must hold exactly two integers, found " + std::to_string(count),
-               offsets_at, field + ".data_offsets");
+               offsets_at, field() + ".data_offsets");
       } else {
-        const std::string unknown_field = field + "." + escape_for_message(key);
+        const std::string unknown_field = field() + "." + escape_for_message(key);
         for (std::string_view u : unknown)
           if (u == key) fail(Code::DUPLICATE, "field appears twice in the tensor entry", fat, unknown_field);
         unknown.push_back(key);
@@ -154,25 +158,30 @@ struct HeaderParser {
       }
     }
     const char* missing = !dt ? "dtype" : !have_shape ? "shape" : !have_offsets ? "data_offsets" : nullptr;
-    if (missing) fail(Code::BAD_SYNTAX, std::string("tensor entry lacks the field \"") + missing + "\"", key_at, field);
+    if (missing) fail(Code::BAD_SYNTAX, std::string("tensor entry lacks the field \"") + missing + "\"", key_at, field());
     if (end < begin)
       fail(Code::BAD_OFFSETS, "data_offsets end " + std::to_string(end) + " is before begin " + std::to_string(begin),
-           offsets_at, field + ".data_offsets[1]");
+           offsets_at, field() + ".data_offsets[1]");
 
-    const std::string shape_field = field + ".shape";
+    const auto shape_field = sub(".shape");
     uint64_t numel = 1;
-    for (uint64_t d : info.shape) numel = checked_mul(numel, d, shape_field.c_str(), key_at);
-    const uint64_t nbits = checked_mul(numel, st_element_bits(*dt), shape_field.c_str(), key_at);
+    bool overflow = false;
+    for (uint64_t d : info.shape) overflow |= __builtin_mul_overflow(numel, d, &numel);
+    uint64_t nbits = 0;
+    overflow |= __builtin_mul_overflow(numel, st_element_bits(*dt), &nbits);
+    if (overflow)
+      fail(Code::OVERFLOW, "the tensor's size in bits (shape product x dtype width) overflows 64 bits",
+           key_at, shape_field());
     if (nbits % 8 != 0)
       fail(Code::SIZE_MISMATCH, std::to_string(numel) + " elements of " + std::string(dt->safetensors) +
                                     " do not fill whole bytes (" + std::to_string(nbits) + " bits)",
-           key_at, shape_field);
+           key_at, shape_field());
     const uint64_t nbytes = nbits / 8;
     if (end - begin != nbytes)
       fail(Code::SIZE_MISMATCH, "data_offsets span " + std::to_string(end - begin) + " bytes but " +
                                     std::to_string(numel) + " elements of " + std::string(dt->safetensors) +
                                     " take " + std::to_string(nbytes),
-           offsets_at, field + ".data_offsets");
+           offsets_at, field() + ".data_offsets");
     info.name.assign(name);
     info.dtype = dt->id;
     info.numel = numel;
@@ -254,20 +263,20 @@ void parse_safetensors_header(const uint8_t* text, uint64_t n, uint64_t file_bas
       hp.parse_metadata(f.value());
       continue;
     }
-    const std::string field = st_tensor_field(key);
+    auto field = [&] { return st_tensor_field(key); };
     if (key.size() > opts.max_key)
       fail(Code::LIMIT_EXCEEDED, "tensor name of " + std::to_string(key.size()) + " bytes exceeds limits.max_key (" +
-                                     std::to_string(opts.max_key) + ")", key_at, field);
+                                     std::to_string(opts.max_key) + ")", key_at, field());
     if (key.find('\0') != std::string_view::npos)
       // C callers see names as NUL-terminated strings: "a\0b" would pass for "a".
-      fail(Code::BAD_ENCODING, "tensor name contains a NUL character", key_at, field);
+      fail(Code::BAD_ENCODING, "tensor name contains a NUL character", key_at, field());
     if (out.tensors.size() >= opts.max_tensors)
       fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) + ") tensors",
-           key_at, field);
+           key_at, field());
     const auto [it, fresh] = names.emplace(key, key_at);
     if (!fresh)
       fail(Code::DUPLICATE, "tensor name appears twice (first at offset " + std::to_string(it->second) + ")",
-           key_at, field);
+           key_at, field());
     hp.parse_tensor(f.value(), key, key_at);
   }
 }

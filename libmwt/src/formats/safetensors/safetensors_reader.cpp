@@ -43,15 +43,24 @@ uint64_t check_tiling(const WeightFile& wf, const std::vector<uint64_t>& key_off
 
 }  // namespace
 
-std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, const OpenOptions& opts) {
+std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, const OpenOptions& opts,
+                                             bool index) {
   if (!file) fail(Code::ARGUMENT, "no file given");
-  const uint8_t* p = file->data();
   const uint64_t size = file->size();
   if (size < 8)
     fail(Code::TRUNCATED, "file is " + std::to_string(size) + " bytes; a safetensors file starts with an "
                           "8-byte header length", 0, "header.length");
+  // A deferred file is validated from its header alone (read, not mapped); tensor views then
+  // resolve through WeightFile::tensor_data, which maps on first use.
+  const bool deferred = file->deferred();
+  const uint8_t* p = deferred ? nullptr : file->data();
   uint64_t n;
-  std::memcpy(&n, p, 8);  // little-endian host (byte_reader.hpp)
+  if (deferred) {
+    const std::vector<uint8_t> len = file->read(0, 8);
+    std::memcpy(&n, len.data(), 8);
+  } else {
+    std::memcpy(&n, p, 8);  // little-endian host (byte_reader.hpp)
+  }
   if (n > opts.max_header)
     fail(Code::HEADER_TOO_LARGE, "header length " + std::to_string(n) + " exceeds limits.max_header (" +
                                      std::to_string(opts.max_header) + ")", 0, "header.length");
@@ -64,7 +73,12 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
   wf->total_size = size;
   wf->data_offset = 8 + n;
   std::vector<uint64_t> key_offsets;
-  parse_safetensors_header(p + 8, n, 8, opts, *wf, key_offsets);
+  if (deferred) {
+    const std::vector<uint8_t> header = file->read(8, n);
+    parse_safetensors_header(header.data(), n, 8, opts, *wf, key_offsets);
+  } else {
+    parse_safetensors_header(p + 8, n, 8, opts, *wf, key_offsets);
+  }
 
   const uint64_t buffer = check_tiling(*wf, key_offsets);
   const uint64_t available = size - 8 - n;
@@ -86,7 +100,7 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
   const TensorInfo* first_misaligned = nullptr;
   for (TensorInfo& t : wf->tensors) {
     t.offset += 8 + n;
-    t.data = p + t.offset;
+    t.data = deferred ? nullptr : p + t.offset;
     const DTypeInfo* d = dtype_info(static_cast<uint32_t>(t.dtype));
     const uint64_t width = d->block_elems == 1 ? d->block_bytes : 1;
     if (t.nbytes > 0 && t.offset % width != 0) {
@@ -100,8 +114,9 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
                            "(legacy layout), first \"" + escape_for_message(first_misaligned->name) +
                            "\" at offset " + std::to_string(first_misaligned->offset) +
                            "; read their data with unaligned loads");
+  file->release_descriptor();  // data() re-opens by path when a view is first needed
   wf->files.push_back(std::move(file));
-  wf->build_index();
+  if (index) wf->build_index();
   return wf;
 }
 

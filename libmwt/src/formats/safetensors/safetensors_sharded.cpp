@@ -2,9 +2,12 @@
 // bare *.safetensors shards) presented as one tensor table. The index and the shards must agree
 // exactly; shard paths may not leave the model directory.
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -97,11 +100,11 @@ Index parse_index(const MappedFile& f, const OpenOptions& opts) {
         od::field ent = next_field(std::move(er), doc, kat, "index.weight_map");
         const uint64_t tat = doc.key_offset(ent);
         const std::string_view name = field_key(ent, doc, "index.weight_map");
-        const std::string tfield = "index.weight_map[\"" + escape_for_message(name) + "\"]";
-        if (!names.insert(name).second) fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield);
+        auto tfield = [&] { return "index.weight_map[\"" + escape_for_message(name) + "\"]"; };
+        if (!names.insert(name).second) fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield());
         if (names.size() > opts.max_tensors)
           fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
-                                         ") tensors in the index", tat, tfield);
+                                         ") tensors in the index", tat, tfield());
         od::value sv = ent.value();
         idx.weight_map.push_back({std::string(name), std::string(get_json_string(sv, doc, tfield, "a shard file name")), tat});
       }
@@ -156,14 +159,51 @@ std::string canonical_dir(const std::string& dir) {
   return real.string() == "/" ? std::string() : real.string();  // so that dir_real + '/' is a prefix
 }
 
-std::unique_ptr<WeightFile> read_shard(const std::string& real, const std::string& name, const OpenOptions& opts) {
+std::unique_ptr<WeightFile> read_shard(const std::string& real, const std::string& name, const OpenOptions& opts,
+                                       bool index) {
   try {
-    return read_safetensors(MappedFile::open(real), opts);
+    return read_safetensors(MappedFile::open_deferred(real), opts, index);
   } catch (const Error& e) {
     throw Error(e.code(), "in shard " + shown(name) + ": " + e.detail(), e.offset(), e.field());
   }
 }
 
+
+// Reads every shard, up to kMaxReaders at a time (opening a 30-shard checkpoint is mostly
+// syscalls and header parsing, which overlap well). Each slot holds the shard or the error it
+// raised; the caller reports the first failure in shard order, so errors are deterministic.
+struct ShardResult {
+  std::unique_ptr<WeightFile> wf;
+  std::exception_ptr error;
+};
+constexpr unsigned kMaxReaders = 8;
+
+std::vector<ShardResult> read_shards_parallel(const std::vector<std::string>& reals,
+                                              const std::vector<std::string>& names,
+                                              const OpenOptions& opts) {
+  std::vector<ShardResult> out(reals.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < reals.size(); i = next++) {
+      try {
+        out[i].wf = read_shard(reals[i], names[i], opts, /*index=*/false);
+      } catch (...) {
+        out[i].error = std::current_exception();
+      }
+    }
+  };
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  const size_t n_threads = std::min<size_t>({reals.size(), hw, kMaxReaders});
+  std::vector<std::thread> threads;
+  try {
+    for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
+  } catch (const std::system_error&) {
+    // No more threads available: the calling thread does the rest.
+  }
+  work();
+  for (auto& t : threads) t.join();
+  return out;
+}
 
 // Opens every shard the index (or the directory listing) names, in sorted name order, and merges
 // them into one WeightFile. With an index, the index and the shards must agree exactly.
@@ -178,10 +218,26 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
                                    std::to_string(opts.max_shards) + ")", kNoOffset, "index.weight_map");
   if (has_index && shard_at.empty()) fail(Code::BAD_SYNTAX, "the index's weight_map is empty", kNoOffset, "index.weight_map");
 
+  // Names and paths are checked before any shard is read.
+  std::vector<std::string> names, reals;
+  std::vector<uint64_t> ats;
+  for (const auto& [name, at] : shard_at) {
+    const std::string field = "index.weight_map[shard \"" + escape_for_message(name) + "\"]";
+    check_shard_name(name, at, field);
+    reals.push_back(resolve_inside(dir_real, dir, name, at, field));
+    names.push_back(name);
+    ats.push_back(at);
+  }
+  std::vector<ShardResult> shards = read_shards_parallel(reals, names, opts);
+  for (ShardResult& r : shards)
+    if (r.error) std::rethrow_exception(r.error);
+
   // Where the index says each tensor lives.
   std::unordered_map<std::string_view, const IndexEntry*> expected;
-  if (has_index)
+  if (has_index) {
+    expected.reserve(idx.weight_map.size());
     for (const IndexEntry& e : idx.weight_map) expected.emplace(e.tensor, &e);
+  }
 
   auto wf = std::make_unique<WeightFile>();
   wf->format = Format::SAFETENSORS_INDEX;
@@ -192,18 +248,25 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
     m.value.str = wf->intern(v);
     wf->metadata.push_back(std::move(m));
   }
-  std::unordered_map<std::string, uint32_t> owner;  // tensor name -> shard index
+  size_t total_tensors = 0;
+  for (const ShardResult& r : shards) total_tensors += r.wf->tensors.size();
+  if (total_tensors > opts.max_tensors)
+    fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
+                                   ") tensors over all shards (" + std::to_string(total_tensors) + ")",
+         kNoOffset, "index.weight_map");
+
+  // Tensor name -> shard; the views point into the shard WeightFiles, which stay put until the
+  // tensors are moved out below.
+  std::unordered_map<std::string_view, uint32_t> owner;
+  owner.reserve(total_tensors);
   std::unordered_map<std::string, std::string> shard_meta;  // __metadata__ merged over shards
-  uint32_t shard_index = 0;
-  for (const auto& [name, at] : shard_at) {
-    const std::string field = "index.weight_map[shard \"" + escape_for_message(name) + "\"]";
-    check_shard_name(name, at, field);
-    const std::string real = resolve_inside(dir_real, dir, name, at, field);
-    std::unique_ptr<WeightFile> shard = read_shard(real, name, opts);
-    if (shard_index == 0) wf->data_offset = shard->data_offset;
-    wf->total_size += shard->total_size;
-    for (const std::string& w : shard->warnings) wf->warnings.push_back("shard " + shown(name) + ": " + w);
-    for (const MetaEntry& m : shard->metadata) {
+  for (uint32_t si = 0; si < shards.size(); ++si) {
+    const WeightFile& shard = *shards[si].wf;
+    const std::string& name = names[si];
+    if (si == 0) wf->data_offset = shard.data_offset;
+    wf->total_size += shard.total_size;
+    for (const std::string& w : shard.warnings) wf->warnings.push_back("shard " + shown(name) + ": " + w);
+    for (const MetaEntry& m : shard.metadata) {
       const std::string key(m.key), value(m.value.str);
       auto [it, inserted] = shard_meta.emplace(key, value);
       if (!inserted) {
@@ -223,31 +286,24 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
       e.offset = m.offset;
       wf->metadata.push_back(std::move(e));
     }
-    if (wf->tensors.size() + shard->tensors.size() > opts.max_tensors)
-      fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
-                                     ") tensors over all shards", kNoOffset, field);
-    for (TensorInfo& t : shard->tensors) {
-      const std::string tfield = "shard " + shown(name) + " " + st_tensor_field(t.name);
-      auto [it, fresh] = owner.emplace(t.name, shard_index);
+    for (const TensorInfo& t : shard.tensors) {
+      auto tfield = [&] { return "shard " + shown(name) + " " + st_tensor_field(t.name); };
+      auto [it, fresh] = owner.emplace(t.name, si);
       if (!fresh)
         fail(Code::DUPLICATE, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                  " and in shard " + shown(std::next(shard_at.begin(), it->second)->first),
-             t.offset, tfield);
+                                  " and in shard " + shown(names[it->second]),
+             t.offset, tfield());
       if (has_index) {
         auto e = expected.find(t.name);
         if (e == expected.end())
           fail(Code::ARCHIVE_INCONSISTENT, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                               " but not in the index's weight_map", t.offset, tfield);
+                                               " but not in the index's weight_map", t.offset, tfield());
         if (e->second->shard != name)
           fail(Code::ARCHIVE_INCONSISTENT, "the index puts tensor \"" + escape_for_message(t.name) + "\" in " +
                                                shown(e->second->shard) + " but it is in shard " + shown(name),
                e->second->offset, "index.weight_map[\"" + escape_for_message(t.name) + "\"]");
       }
-      t.file_index = shard_index;
-      wf->tensors.push_back(std::move(t));
     }
-    wf->files.push_back(shard->files.at(0));
-    ++shard_index;
   }
   if (has_index && owner.size() != expected.size()) {
     for (const IndexEntry& e : idx.weight_map)
@@ -255,6 +311,15 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
         fail(Code::ARCHIVE_INCONSISTENT, "the index lists tensor \"" + escape_for_message(e.tensor) + "\" in " +
                                              shown(e.shard) + " but that shard does not hold it",
              e.offset, "index.weight_map[\"" + escape_for_message(e.tensor) + "\"]");
+  }
+  owner.clear();  // its views are about to move
+  wf->tensors.reserve(total_tensors);
+  for (uint32_t si = 0; si < shards.size(); ++si) {
+    for (TensorInfo& t : shards[si].wf->tensors) {
+      t.file_index = si;
+      wf->tensors.push_back(std::move(t));
+    }
+    wf->files.push_back(shards[si].wf->files.at(0));
   }
   wf->build_index();
   return wf;
