@@ -1,0 +1,360 @@
+"""Open-time benchmark: mwt.open vs gguf-py GGUFReader vs safetensors.safe_open on a sparse
+LLaMA-3-70B-shaped GGUF (Q4_K matrices, ~40 GB apparent) and a sparse 30-shard BF16 safetensors
+checkpoint (~141 GB apparent), plus the same tensor names with tiny shapes. Each measurement runs
+in a fresh subprocess so peak RSS is per tool. The sparse files live in a temp dir, deleted after.
+
+    .venv/bin/python benchmarks/bench_open.py [--write-results benchmarks/RESULTS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# LLaMA-3-70B: 80 layers, hidden 8192, 64 heads (head_dim 128), 8 KV heads, FFN 28672.
+LAYERS, HIDDEN, HEADS, KV_HEADS, FFN, VOCAB = 80, 8192, 64, 8, 28672, 128256
+KV_DIM = HIDDEN // HEADS * KV_HEADS
+N_MERGES = 280147  # Llama-3's BPE merge count: the tokenizer is most of a real header
+SHARD_BYTES = 5 * 10**9  # transformers' default max_shard_size for this model
+Q4_K_BLOCK, Q4_K_BYTES = 256, 144
+RESULTS_BEGIN, RESULTS_END = "<!-- bench_open:begin -->", "<!-- bench_open:end -->"
+
+
+# ------------------------------------------------------------------------------------- layout
+
+def layer_tensors(tiny: bool):
+    """(hf_name, gguf_name, numpy shape) in checkpoint order; tiny keeps names, shrinks shapes."""
+    def m(rows, cols):
+        return (2, Q4_K_BLOCK) if tiny else (rows, cols)
+    vec = (Q4_K_BLOCK,) if tiny else (HIDDEN,)
+    out = [("model.embed_tokens.weight", "token_embd.weight", m(VOCAB, HIDDEN))]
+    for i in range(LAYERS):
+        h, g = f"model.layers.{i}.", f"blk.{i}."
+        out += [
+            (h + "input_layernorm.weight", g + "attn_norm.weight", vec),
+            (h + "self_attn.q_proj.weight", g + "attn_q.weight", m(HIDDEN, HIDDEN)),
+            (h + "self_attn.k_proj.weight", g + "attn_k.weight", m(KV_DIM, HIDDEN)),
+            (h + "self_attn.v_proj.weight", g + "attn_v.weight", m(KV_DIM, HIDDEN)),
+            (h + "self_attn.o_proj.weight", g + "attn_output.weight", m(HIDDEN, HIDDEN)),
+            (h + "post_attention_layernorm.weight", g + "ffn_norm.weight", vec),
+            (h + "mlp.gate_proj.weight", g + "ffn_gate.weight", m(FFN, HIDDEN)),
+            (h + "mlp.up_proj.weight", g + "ffn_up.weight", m(FFN, HIDDEN)),
+            (h + "mlp.down_proj.weight", g + "ffn_down.weight", m(HIDDEN, FFN)),
+        ]
+    out += [("model.norm.weight", "output_norm.weight", vec),
+            ("lm_head.weight", "output.weight", m(VOCAB, HIDDEN))]
+    return out
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def build_gguf(path: str, tiny: bool) -> None:
+    """Header and tensor infos through gguf-py's writer; the data section is a hole."""
+    import numpy as np
+    from gguf import GGMLQuantizationType as QT, GGUFValueType as VT, GGUFWriter
+
+    w = GGUFWriter(path, arch="llama")
+    w.add_type("model")
+    w.add_name("Llama-3-70B-shaped synthetic")
+    w.add_size_label("70B")
+    w.add_block_count(LAYERS)
+    w.add_context_length(8192)
+    w.add_embedding_length(HIDDEN)
+    w.add_feed_forward_length(FFN)
+    w.add_head_count(HEADS)
+    w.add_head_count_kv(KV_HEADS)
+    w.add_rope_freq_base(500000.0)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_file_type(14)  # MOSTLY_Q4_K_S: every matrix here is Q4_K
+    w.add_vocab_size(VOCAB)
+    w.add_rope_dimension_count(HIDDEN // HEADS)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("llama-bpe")
+    w.add_token_list([f"tok{i}" for i in range(VOCAB)])
+    w.add_key_value("tokenizer.ggml.token_type", [1] * VOCAB, VT.ARRAY, sub_type=VT.INT32)
+    w.add_token_merges([f"m{i} n{i}" for i in range(N_MERGES)])
+    w.add_bos_token_id(128000)
+    w.add_eos_token_id(128009)
+    w.add_chat_template("{% for message in messages %}{{ message['content'] }}{% endfor %}" * 8)
+    w.add_quantization_version(2)
+    total = 0
+    for _hf, name, shape in layer_tensors(tiny):
+        if len(shape) == 1:
+            dtype, nbytes = QT.F32, 4 * shape[0]
+        else:
+            dtype, nbytes = QT.Q4_K, _numel(shape) // Q4_K_BLOCK * Q4_K_BYTES
+        w.add_tensor_info(name, shape, np.dtype(np.float32), nbytes, raw_dtype=dtype)
+        total += GGUFWriter.ggml_pad(nbytes, w.data_alignment)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    end_of_infos = w.fout[0].tell()
+    w.close()
+    os.truncate(path, GGUFWriter.ggml_pad(end_of_infos, 32) + total)
+
+
+def build_safetensors(root: str, tiny: bool) -> None:
+    """HF-style shards (BF16, names sorted in each shard) + index; shard assignment follows the
+    full-size checkpoint so the tiny variant has the same names in the same files."""
+    shards, current, size = [], [], 0
+    for hf, _g, shape in layer_tensors(tiny=False):
+        nbytes = 2 * _numel(shape)
+        if current and size + nbytes > SHARD_BYTES:
+            shards.append(current)
+            current, size = [], 0
+        current.append(hf)
+        size += nbytes
+    shards.append(current)
+    shapes = {hf: shape for hf, _g, shape in layer_tensors(tiny)}
+    weight_map, total = {}, 0
+    for i, names in enumerate(shards):
+        fname = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        header, offset = {"__metadata__": {"format": "pt"}}, 0
+        for name in sorted(names):
+            nbytes = 2 * _numel(shapes[name])
+            header[name] = {"dtype": "BF16", "shape": list(shapes[name]),
+                            "data_offsets": [offset, offset + nbytes]}
+            offset += nbytes
+            weight_map[name] = fname
+        raw = json.dumps(header, separators=(",", ":")).encode()
+        raw += b" " * (-(8 + len(raw)) % 8)
+        path = os.path.join(root, fname)
+        with open(path, "wb") as f:
+            f.write(len(raw).to_bytes(8, "little") + raw)
+        os.truncate(path, 8 + len(raw) + offset)
+        total += offset
+    with open(os.path.join(root, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f)
+
+
+# ------------------------------------------------------------------------------------ workers
+
+def _open_list_read(tool: str, path: str):
+    """One timed operation: open, list every tensor (name, dtype, shape), read one key."""
+    if tool == "mwt":
+        import mwt
+        with mwt.open(path) as wf:
+            listing = [(n, t.dtype, t.shape) for n, t in wf.tensors.items()]
+            key = "general.architecture" if wf.format == "gguf" else "format"
+            value = wf.metadata[key]
+    elif tool == "gguf-py":
+        from gguf import GGUFReader
+        r = GGUFReader(path)
+        listing = [(t.name, t.tensor_type.name, tuple(reversed(t.shape.tolist())))
+                   for t in r.tensors]
+        value = r.get_field("general.architecture").contents()
+    elif tool == "safe_open":
+        from safetensors import safe_open
+        with open(os.path.join(path, "model.safetensors.index.json")) as f:
+            files = sorted(set(json.load(f)["weight_map"].values()))
+        listing, value = [], None
+        for fname in files:
+            with safe_open(os.path.join(path, fname), framework="np") as f:
+                for n in f.keys():
+                    sl = f.get_slice(n)
+                    listing.append((n, sl.get_dtype(), tuple(sl.get_shape())))
+                value = value or f.metadata()["format"]
+    else:
+        raise ValueError(tool)
+    return listing, value
+
+
+def _vm_hwm_kib() -> int:
+    """Peak resident set of this process image (VmHWM). Unlike ru_maxrss, which Linux carries
+    over from the parent across fork+exec, it starts afresh in the exec'd interpreter."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def worker(tool: str, path: str, budget: float) -> None:
+    # Import outside the timed region: the comparison is open cost, not interpreter start-up.
+    # numpy is imported for every tool (mwt and safe_open(framework="np") use it), so the RSS
+    # baselines are alike.
+    import numpy  # noqa: F401
+    if tool == "mwt":
+        import mwt  # noqa: F401
+    elif tool == "gguf-py":
+        import gguf  # noqa: F401
+    else:
+        import safetensors  # noqa: F401
+    base = _vm_hwm_kib()
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 50):
+        t0 = time.perf_counter()
+        listing, value = _open_list_read(tool, path)
+        times.append(time.perf_counter() - t0)
+    peak = _vm_hwm_kib()
+    print(json.dumps({"times": times, "rss_base_kib": base, "rss_peak_kib": peak,
+                      "tensors": len(listing), "value": value}))
+
+
+def measure(tool: str, path: str, budget: float) -> dict:
+    res = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", tool, path,
+                          "--budget", str(budget)], capture_output=True, text=True, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------- report
+
+def machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.+)$", f.read(), re.M)
+            cpu = m.group(1).strip() if m else cpu
+    except OSError:
+        pass
+    versions = {"python": platform.python_version()}
+    for mod in ("mwt", "gguf", "safetensors", "numpy"):
+        try:
+            from importlib.metadata import version
+            versions[mod] = version(mod)
+        except Exception:  # a package without metadata still runs; say so in the report
+            versions[mod] = "unknown"
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+            "versions": versions}
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.1f}"
+
+
+def render(rows: list[dict], info: dict, sizes: dict, command: str) -> str:
+    med = {(r["tool"], r["file"]): statistics.median(r["times"]) for r in rows}
+    lines = [
+        "## bench_open: open + list all tensors + read one metadata key",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {info['nproc']} CPUs, {info['cpu']}, Linux {info['kernel']}  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()) + "  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        "",
+        "Files (sparse: apparent size, blocks actually on disk):",
+        "",
+    ]
+    lines += [f"- `{k}`: {v['desc']}; {v['apparent'] / 1e9:.2f} GB apparent, "
+              f"{v['disk'] / 2**20:.1f} MiB on disk" for k, v in sizes.items()]
+    lines += [
+        "",
+        "Each cell is one fresh subprocess (imports done before timing, then ≥3 repetitions "
+        "within a time budget); time is the median; RSS is the process peak (VmHWM), "
+        "Δ is peak minus the RSS right after imports.",
+        "",
+        "| tool | file | tensors | median ms | min ms | runs | peak RSS MiB | Δ RSS MiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['tool']} | {r['file']} | {r['tensors']} | "
+                     f"{1e3 * statistics.median(r['times']):.2f} | {1e3 * min(r['times']):.2f} | "
+                     f"{len(r['times'])} | {_mib(r['rss_peak_kib'])} | "
+                     f"{_mib(r['rss_peak_kib'] - r['rss_base_kib'])} |")
+    mwt_rss = max(r["rss_peak_kib"] for r in rows if r["tool"] == "mwt")
+
+    def ratio(a, b):
+        return med[b] / med[a]
+    checks = [
+        ("gguf-py / mwt, 70B GGUF", ratio(("mwt", "gguf-70b"), ("gguf-py", "gguf-70b")), "≥ 50×"),
+        ("safe_open / mwt, 70B shards",
+         ratio(("mwt", "st-70b"), ("safe_open", "st-70b")), "≥ 2×"),
+        ("mwt 70B / tiny, GGUF", med[("mwt", "gguf-70b")] / med[("mwt", "gguf-tiny")], "≈ 1"),
+        ("mwt 70B / tiny, shards", med[("mwt", "st-70b")] / med[("mwt", "st-tiny")], "≈ 1"),
+    ]
+    lines += ["", "| ratio | value | goal |", "|---|---:|---|"]
+    lines += [f"| {name} | {v:.1f}× | {goal} |" for name, v, goal in checks]
+    lines += [f"| mwt peak RSS (whole process) | {_mib(mwt_rss)} MiB | < 64 MiB |"]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(path: str, section: str) -> None:
+    text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
+    block = f"{RESULTS_BEGIN}\n{section}{RESULTS_END}\n"
+    if RESULTS_BEGIN in text and RESULTS_END in text:
+        head, rest = text.split(RESULTS_BEGIN, 1)
+        text = head + block + rest.split(RESULTS_END, 1)[1].lstrip("\n")
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    ap.add_argument("--budget", type=float, default=3.0,
+                    help="seconds of repetitions per cell after the first three (default 3)")
+    ap.add_argument("--tmp", default=None, help="parent of the temp dir for the sparse files")
+    ap.add_argument("--write-results", metavar="MD", default=None,
+                    help="replace the bench_open section of this markdown file")
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker[0], args.worker[1], args.budget)
+        return 0
+
+    command = "python " + " ".join([os.path.relpath(__file__)] + sys.argv[1:])
+    tmp = tempfile.mkdtemp(prefix="mwt-bench-open-", dir=args.tmp)
+    try:
+        paths = {"gguf-70b": os.path.join(tmp, "llama70b-q4k.gguf"),
+                 "gguf-tiny": os.path.join(tmp, "llama70b-names-tiny.gguf"),
+                 "st-70b": os.path.join(tmp, "st-70b"), "st-tiny": os.path.join(tmp, "st-tiny")}
+        t0 = time.perf_counter()
+        build_gguf(paths["gguf-70b"], tiny=False)
+        build_gguf(paths["gguf-tiny"], tiny=True)
+        for key in ("st-70b", "st-tiny"):
+            os.mkdir(paths[key])
+            build_safetensors(paths[key], tiny=key == "st-tiny")
+        print(f"built sparse files in {time.perf_counter() - t0:.1f} s under {tmp}",
+              file=sys.stderr)
+        sizes = {}
+        for key, p in paths.items():
+            files = ([os.path.join(p, f) for f in os.listdir(p)] if os.path.isdir(p) else [p])
+            st = [os.stat(f) for f in files]
+            desc = {"gguf-70b": "723 tensors, Q4_K matrices + F32 norms, Llama-3 tokenizer",
+                    "gguf-tiny": "same names and metadata, tiny shapes",
+                    "st-70b": f"{len(files) - 1} BF16 shards + index",
+                    "st-tiny": "same names and shards, tiny shapes"}[key]
+            sizes[key] = {"apparent": sum(s.st_size for s in st),
+                          "disk": sum(s.st_blocks * 512 for s in st), "desc": desc}
+        plan = [("mwt", "gguf-70b"), ("gguf-py", "gguf-70b"), ("mwt", "gguf-tiny"),
+                ("gguf-py", "gguf-tiny"), ("mwt", "st-70b"), ("safe_open", "st-70b"),
+                ("mwt", "st-tiny"), ("safe_open", "st-tiny")]
+        rows = []
+        for tool, key in plan:
+            r = measure(tool, paths[key], args.budget)
+            r.update(tool=tool, file=key)
+            rows.append(r)
+            print(f"{tool:10s} {key:10s} median {1e3 * statistics.median(r['times']):9.2f} ms  "
+                  f"peak RSS {_mib(r['rss_peak_kib'])} MiB", file=sys.stderr)
+        # Every tool must have listed every tensor, or the timing compares different work.
+        expected = len(layer_tensors(tiny=False))
+        for r in rows:
+            if r["tensors"] != expected:
+                raise SystemExit(f"{r['tool']} listed {r['tensors']} of {expected} tensors "
+                                 f"in {r['file']}")
+        section = render(rows, machine(), sizes, command)
+        print(section)
+        if args.write_results:
+            write_results(args.write_results, section)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
