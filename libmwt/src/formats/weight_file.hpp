@@ -87,7 +87,8 @@ struct WeightFile {
   // The tensor's bytes: its view, or for a deferred shard the shard's map (mapped on first use,
   // Error(IO) if that fails). nullptr for an empty tensor.
   const uint8_t* tensor_data(const TensorInfo& t) const {
-    if (t.data != nullptr || t.nbytes == 0) return t.data;
+    if (t.nbytes == 0) return nullptr;
+    if (t.data != nullptr) return t.data;
     return files.at(t.file_index)->data() + t.offset;
   }
 
