@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -74,20 +75,26 @@ JsonExtent scan_json_object(const uint8_t* p, size_t n, uint64_t max_depth, uint
 size_t skip_json_container(const uint8_t* p, size_t n, size_t i, uint64_t max_depth, uint64_t base,
                            const char* field) {
   uint64_t depth = 0;
-  bool in_string = false;
-  for (; i < n; ++i) {
+  while (i < n) {
     const uint8_t c = p[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped byte can be '"' and must not end the string
-      } else if (c == '"') {
-        in_string = false;
+    if (c == '"') {
+      // Jump over the string with memchr: its end is the first '"' not escaped, i.e. not
+      // preceded by an odd run of backslashes. Each backward count stops at the previous quote
+      // or the string's start, so the scan stays linear.
+      size_t from = i + 1;
+      for (;;) {
+        const void* q = std::memchr(p + from, '"', n - from);
+        if (q == nullptr) fail(Code::BAD_SYNTAX, "unterminated JSON string", base + n, field);
+        const size_t k = static_cast<size_t>(static_cast<const uint8_t*>(q) - p);
+        size_t backslashes = 0;
+        while (k - backslashes > i + 1 && p[k - backslashes - 1] == '\\') ++backslashes;
+        from = k + 1;
+        if (backslashes % 2 == 0) break;
       }
+      i = from;
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
+    if (c == '{' || c == '[') {
       if (++depth > max_depth)
         fail(Code::DEPTH_LIMIT,
              "JSON nesting deeper than the limit of " + std::to_string(max_depth), base + i,
@@ -95,10 +102,9 @@ size_t skip_json_container(const uint8_t* p, size_t n, size_t i, uint64_t max_de
     } else if (c == '}' || c == ']') {
       if (--depth == 0) return i + 1;
     }
+    ++i;
   }
-  fail(Code::BAD_SYNTAX,
-       in_string ? "unterminated JSON string" : "unterminated JSON object or array",
-       base + n, field);
+  fail(Code::BAD_SYNTAX, "unterminated JSON object or array", base + n, field);
 }
 
 NumberToken classify_number(std::string_view t) {
