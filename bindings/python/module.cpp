@@ -8,4 +8,5 @@ PYBIND11_MODULE(_native, m) {
   mwt_py::register_file(m);
   mwt_py::register_writer(m);
   mwt_py::register_convert(m);
+  mwt_py::register_quant(m);
 }

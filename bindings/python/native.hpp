@@ -66,5 +66,6 @@ void register_status(py::module_& m);
 void register_file(py::module_& m);
 void register_writer(py::module_& m);
 void register_convert(py::module_& m);
+void register_quant(py::module_& m);
 
 }  // namespace mwt_py

@@ -51,6 +51,7 @@ from ._errors import (
     error_class,
 )
 from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.open is the API
+from ._quant import can_dequantize, dequantize
 from ._save import RawTensor, save_gguf, save_safetensors
 
 __version__: str = _native.version_string()
@@ -75,6 +76,8 @@ __all__ = [
     "dtype_info",
     "convert_to_f32",
     "convert_from_f32",
+    "dequantize",
+    "can_dequantize",
     "MwtError",
     "IoError",
     "TruncatedError",

@@ -44,6 +44,8 @@ from ._file import Tensor as Tensor
 from ._file import WeightFile as WeightFile
 from ._file import detect_format as detect_format
 from ._file import open as open
+from ._quant import can_dequantize as can_dequantize
+from ._quant import dequantize as dequantize
 from ._save import RawTensor as RawTensor
 from ._save import save_gguf as save_gguf
 from ._save import save_safetensors as save_safetensors
@@ -63,6 +65,8 @@ __all__ = [
     "dtype_info",
     "convert_to_f32",
     "convert_from_f32",
+    "dequantize",
+    "can_dequantize",
     "MwtError",
     "IoError",
     "TruncatedError",

@@ -15,6 +15,8 @@ import numpy as np
 from . import _native
 from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
 from ._errors import _raise
+from ._quant import can_dequantize as _can_dequantize
+from ._quant import dequantize as _dequantize
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
 
@@ -96,7 +98,9 @@ class Tensor:
         np_dtype = NUMPY_DTYPES.get(self.dtype)
         if np_dtype is None:
             hint = ("t.to_numpy(np.float32) to convert it, or t.raw() for its bytes"
-                    if self.dtype in FLOAT_DTYPES else "t.raw() for its bytes")
+                    if self.dtype in FLOAT_DTYPES else
+                    "t.dequantize() for float32 values, or t.raw() for its bytes"
+                    if self.dtype in QUANTIZED_DTYPES else "t.raw() for its bytes")
             raise TypeError(f"tensor {self.name!r} has dtype {self.dtype}, which numpy has no "
                             f"type for: use {hint}")
         return self.file._require_open()._native.tensor_view(self._index, np_dtype)
@@ -107,15 +111,16 @@ class Tensor:
 
         Float tensors (F16, BF16, the F8 formats) convert exactly to float32
         through the library, then to ``dtype`` with numpy; integer and bool tensors are cast
-        with numpy. Quantized (ggml block) types raise :class:`mwt.UnsupportedFeatureError`:
-        dequantization is not available yet.
+        with numpy. Quantized (ggml block) types are dequantized to float32 (as
+        :meth:`dequantize`), then cast to ``dtype``; a block type without a dequantizer raises
+        :class:`mwt.UnsupportedFeatureError` naming it.
         """
         if dtype is None:
             return self.numpy()
         target = np.dtype(dtype)
         if self.dtype in QUANTIZED_DTYPES:
-            _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
-                   "dequantization is not available yet (use t.raw() for the bytes)")
+            values = self.dequantize()
+            return values if target == np.float32 else values.astype(target)
         if self.dtype == "C64" and target.kind != "c":
             raise TypeError(f"tensor {self.name!r} is complex (C64); converting it to {target} "
                             "would drop the imaginary part")
@@ -127,6 +132,23 @@ class Tensor:
                             "conversion to numpy")
         values = _native.convert_to_f32(self.raw(), self.dtype).reshape(self.shape)
         return values if target == np.float32 else values.astype(target)
+
+    def dequantize(self) -> np.ndarray:
+        """The values as a new float32 array in this tensor's shape, for any dtype.
+
+        Quantized (ggml block) types go through the library's reference dequantizer, which
+        matches gguf-py's ``gguf.quants.dequantize`` bit for bit; float dtypes convert exactly
+        (F64 rounds to nearest); integer and bool tensors become the nearest float32. Raises
+        :class:`mwt.UnsupportedFeatureError` naming the dtype for a block type that has no
+        dequantizer (see :func:`mwt.can_dequantize`), ``TypeError`` for complex (C64) data.
+        """
+        if self.dtype in QUANTIZED_DTYPES:
+            if not _can_dequantize(self.dtype):
+                _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
+                       f"mwt has no decoder for {self.dtype} "
+                       "(use t.raw() for the bytes)")
+            return _dequantize(self.raw(), self.dtype, self.shape)
+        return self.to_numpy(np.float32)
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         if dtype is not None and np.dtype(dtype) != NUMPY_DTYPES.get(self.dtype):

@@ -237,8 +237,11 @@ def test_non_numpy_dtypes(gguf_path, reader):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.asarray(bf16, dtype=np.float32), want)
         np.testing.assert_array_equal(bf16.to_numpy(np.float64), want.astype(np.float64))
-        with pytest.raises(mwt.UnsupportedFeatureError, match="dequantization"):
-            q.to_numpy(np.float32)
+        # Quantized tensors dequantize (bit-exact to gguf-py; test_dequant.py covers every type).
+        q_raw = next(r for r in reader.tensors if r.name == "t.q8_0").data
+        want_q = gguf.quants.dequantize(np.asarray(q_raw), Q.Q8_0).reshape(q.shape)
+        np.testing.assert_array_equal(q.to_numpy(np.float32).view(np.uint32), want_q.view(np.uint32))
+        np.testing.assert_array_equal(q.dequantize(), want_q)
 
 
 def test_to_numpy_casts_copies(gguf_path, reader):

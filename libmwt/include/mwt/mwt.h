@@ -142,6 +142,19 @@ MWT_API MWT_NODISCARD mwt_status* mwt_convert_to_f32(mwt_dtype src_dtype, const 
 MWT_API MWT_NODISCARD mwt_status* mwt_convert_from_f32(mwt_dtype dst_dtype, const float* src,
                                                        size_t n, void* dst);
 
+/* Dequantize: decode n values of `dtype` from src (src_bytes bytes) into dst (n floats), with
+ * the scalar reference decoders, bit-identical to gguf-py's numpy dequantize. Accepts the ggml
+ * block types for which mwt_can_dequantize is 1 and the plain dtypes (floats exactly as
+ * mwt_convert_to_f32; integers and BOOL to the nearest float). Errors: MWT_E_BAD_DTYPE for an
+ * invalid id (ggml's removed ids included); MWT_E_UNSUPPORTED_FEATURE for a valid dtype that
+ * has no decoder; MWT_E_BAD_SHAPE when n is not a whole number of blocks; MWT_E_SIZE_MISMATCH
+ * when src_bytes is not the size of n values; MWT_E_ARGUMENT for a NULL buffer with n > 0.
+ * src and dst must not overlap; the caller owns both. */
+MWT_API MWT_NODISCARD mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src,
+                                                 size_t src_bytes, float* dst, size_t n);
+/* 1 when mwt_dequantize accepts dtype, else 0 (invalid ids included). */
+MWT_API int mwt_can_dequantize(mwt_dtype dtype);
+
 /* --------------------------------------------------------------- options */
 
 /* String-keyed options so new settings never change the ABI. Keys:

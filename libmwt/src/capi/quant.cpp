@@ -1,0 +1,25 @@
+// C ABI: dequantization (mwt_dequantize, mwt_can_dequantize) over quant/dequant.hpp.
+#include <cstdint>
+
+#include "capi/barrier.hpp"
+#include "core/dtype.hpp"
+#include "quant/dequant.hpp"
+
+extern "C" {
+
+MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_bytes,
+                                   float* dst, size_t n) {
+  MWT_API_BEGIN
+  if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_dequantize", "src is NULL");
+  if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_dequantize", "dst is NULL");
+  mwt::detail::dequantize_scalar(static_cast<mwt::detail::DType>(dtype),
+                                 static_cast<const uint8_t*>(src), static_cast<uint64_t>(src_bytes),
+                                 dst, static_cast<uint64_t>(n));
+  MWT_API_END
+}
+
+MWT_API int mwt_can_dequantize(mwt_dtype dtype) {
+  return mwt::detail::can_dequantize(static_cast<mwt::detail::DType>(dtype)) ? 1 : 0;
+}
+
+}  // extern "C"

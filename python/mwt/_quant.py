@@ -1,0 +1,56 @@
+"""Dequantization: packed ggml block data and the plain dtypes to float32, through the library's
+scalar reference decoders, which agree with gguf-py's ``gguf.quants.dequantize`` bit for bit.
+
+Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S,
+IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4. Not (yet): NVFP4, Q1_0, Q2_0
+and the activation-only Q8_1 / Q8_K, which raise :class:`mwt.UnsupportedFeatureError`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _native
+from ._dtypes import dtype_info
+from ._errors import _raise
+
+__all__ = ["dequantize", "can_dequantize"]
+
+
+def can_dequantize(dtype: str) -> bool:
+    """Whether :func:`dequantize` handles ``dtype`` (a name such as "Q4_K").
+
+    Raises :class:`mwt.BadDtypeError` for an unknown name.
+    """
+    return bool(_native.can_dequantize(dtype_info(dtype).name))
+
+
+def dequantize(raw: Any, dtype: str, shape: Sequence[int]) -> np.ndarray:
+    """Decode packed ``dtype`` data to a new float32 array of ``shape`` (numpy order).
+
+    ``raw`` is any C-contiguous buffer (bytes, a uint8 numpy array, a memoryview, …) holding
+    exactly the tensor's bytes. For a block type the innermost dimension must be a multiple of
+    the block size (GGUF rows are whole blocks). Plain dtypes are accepted too: floats convert
+    exactly (F64 rounds to nearest), integers and BOOL become the nearest float32.
+
+    Raises :class:`mwt.BadShapeError` when the innermost dimension is not whole blocks,
+    :class:`mwt.SizeMismatchError` when ``raw`` has the wrong number of bytes,
+    :class:`mwt.UnsupportedFeatureError` for a dtype without a dequantizer (see
+    :func:`can_dequantize`) and :class:`mwt.BadDtypeError` for an unknown name.
+    """
+    info = dtype_info(dtype)
+    dims = tuple(int(d) for d in shape)
+    if any(d < 0 for d in dims):
+        _raise("BAD_SHAPE", f"shape {dims} has a negative dimension")
+    if not _native.can_dequantize(info.name):
+        _raise("UNSUPPORTED_FEATURE", f"mwt has no decoder for {info.name}, so it cannot dequantize it")
+    inner = dims[-1] if dims else 1
+    if inner % info.block_size != 0:
+        _raise("BAD_SHAPE", f"innermost dimension {inner} of shape {dims} is not a multiple of "
+               f"the {info.name} block size {info.block_size}")
+    if isinstance(raw, np.ndarray):
+        raw = np.ascontiguousarray(raw)
+    return _native.dequantize(raw, info.name, math.prod(dims)).reshape(dims)
