@@ -74,8 +74,10 @@ test-python:
 fuzz: apt venv
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# Benchmarks print their tables; add --write-results benchmarks/RESULTS.md to record them.
 bench: build python
 	$(VPY) benchmarks/bench_open.py
+	$(VPY) benchmarks/bench_dequant.py
 
 clean:
 	rm -rf build demo-out
