@@ -1,5 +1,6 @@
-// Quant area: dequantization (mwt_dequantize, mwt_can_dequantize). The input is a pinned buffer
-// view, so the decoding runs without the GIL.
+// Quant area: dequantization (mwt_dequantize, mwt_can_dequantize) and quantization
+// (mwt_quantize, mwt_can_quantize). Inputs are pinned buffer views or arrays the call owns, so
+// the coding runs without the GIL.
 #include <string>
 
 #include "native.hpp"
@@ -27,6 +28,27 @@ py::array_t<float> dequantize(const py::object& raw, const std::string& dtype_na
   return out;
 }
 
+// A float32 array (any shape, converted to C order) -> 1-D uint8 array of the packed `dtype`
+// bytes. Sizes the output from the dtype table when the length is whole blocks; otherwise the
+// library reports BAD_SHAPE (or UNSUPPORTED_FEATURE / BAD_DTYPE first).
+py::array_t<uint8_t> quantize(
+    const py::array_t<float, py::array::c_style | py::array::forcecast>& x,
+    const std::string& dtype_name) {
+  const mwt_dtype dt = lookup_dtype(dtype_name);
+  const size_t n = static_cast<size_t>(x.size());
+  const uint32_t block = mwt_dtype_block_size(dt), type_size = mwt_dtype_type_size(dt);
+  size_t nbytes = 0;
+  if (block != 0 && n % block == 0) nbytes = n / block * type_size;
+  py::array_t<uint8_t> out(static_cast<py::ssize_t>(nbytes));
+  const float* src = x.data();
+  uint8_t* dst = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    check(mwt_quantize(dt, src, n, dst, nbytes));
+  }
+  return out;
+}
+
 }  // namespace
 
 void register_quant(py::module_& m) {
@@ -36,6 +58,12 @@ void register_quant(py::module_& m) {
       "can_dequantize",
       [](const std::string& name) { return mwt_can_dequantize(lookup_dtype(name)) != 0; },
       py::arg("dtype"), "Whether `dtype` (a name) has a dequantizer.");
+  m.def("quantize", &quantize, py::arg("x"), py::arg("dtype"),
+        "float32 values (any shape, read in C order) -> 1-D uint8 array of packed `dtype` bytes.");
+  m.def(
+      "can_quantize",
+      [](const std::string& name) { return mwt_can_quantize(lookup_dtype(name)) != 0; },
+      py::arg("dtype"), "Whether `dtype` (a name) has a quantizer.");
 }
 
 }  // namespace mwt_py

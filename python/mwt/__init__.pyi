@@ -46,6 +46,8 @@ from ._file import detect_format as detect_format
 from ._file import open as open
 from ._quant import can_dequantize as can_dequantize
 from ._quant import dequantize as dequantize
+from ._quant import can_quantize as can_quantize
+from ._quant import quantize as quantize
 from ._save import RawTensor as RawTensor
 from ._save import save_gguf as save_gguf
 from ._save import save_safetensors as save_safetensors
@@ -67,6 +69,8 @@ __all__ = [
     "convert_from_f32",
     "dequantize",
     "can_dequantize",
+    "quantize",
+    "can_quantize",
     "MwtError",
     "IoError",
     "TruncatedError",

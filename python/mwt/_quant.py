@@ -1,5 +1,7 @@
 """Dequantization: packed ggml block data and the plain dtypes to float32, through the library's
 scalar reference decoders, which agree with gguf-py's ``gguf.quants.dequantize`` bit for bit.
+Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte-identical to gguf-py's
+``gguf.quants.quantize``) and to the float dtypes F32, F16, BF16.
 
 Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S,
 IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4. Not (yet): NVFP4, Q1_0, Q2_0
@@ -17,7 +19,7 @@ from . import _native
 from ._dtypes import dtype_info
 from ._errors import _raise
 
-__all__ = ["dequantize", "can_dequantize"]
+__all__ = ["dequantize", "can_dequantize", "quantize", "can_quantize"]
 
 
 def can_dequantize(dtype: str) -> bool:
@@ -54,3 +56,42 @@ def dequantize(raw: Any, dtype: str, shape: Sequence[int]) -> np.ndarray:
     if isinstance(raw, np.ndarray):
         raw = np.ascontiguousarray(raw)
     return _native.dequantize(raw, info.name, math.prod(dims)).reshape(dims)
+
+
+def can_quantize(dtype: str) -> bool:
+    """Whether :func:`quantize` handles ``dtype`` (a name such as "Q8_0").
+
+    Raises :class:`mwt.BadDtypeError` for an unknown name.
+    """
+    return bool(_native.can_quantize(dtype_info(dtype).name))
+
+
+def quantize(array: Any, dtype: str) -> np.ndarray:
+    """Encode ``array`` (converted to float32, C order) as ``dtype``; returns the packed bytes
+    as a uint8 array of shape ``array.shape[:-1] + (row_bytes,)``, like gguf-py's
+    ``gguf.quants.quantize`` (whose bytes the block types reproduce exactly).
+
+    Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; the innermost dimension must be a multiple of the
+    block size (32) and every value finite. One documented difference: a Q4_1 / Q5_1 block whose
+    minimum or maximum is a zero present with both signs stores it ordering -0 below +0, where
+    numpy's reduction picks either sign (only that zero's sign bit can differ). Float targets:
+    F32, F16, BF16, rounded to nearest-even (NaN and Inf allowed). A 0-d array counts as shape
+    ``(1,)``.
+
+    Raises :class:`mwt.BadShapeError` when the innermost dimension is not whole blocks,
+    :class:`mwt.ArgumentError` for a NaN or Inf value with a block type (the message names
+    the first one's flat index), :class:`mwt.UnsupportedFeatureError` for a dtype without a
+    quantizer (see :func:`can_quantize`) and :class:`mwt.BadDtypeError` for an unknown name.
+    """
+    info = dtype_info(dtype)
+    x = np.ascontiguousarray(array, dtype=np.float32)
+    if x.ndim == 0:
+        x = x.reshape(1)
+    if not _native.can_quantize(info.name):
+        _raise("UNSUPPORTED_FEATURE", f"mwt has no quantizer for {info.name}")
+    inner = x.shape[-1]
+    if inner % info.block_size != 0:
+        _raise("BAD_SHAPE", f"innermost dimension {inner} of shape {x.shape} is not a multiple of "
+               f"the {info.name} block size {info.block_size}")
+    row_bytes = inner // info.block_size * info.type_size
+    return _native.quantize(x, info.name).reshape(x.shape[:-1] + (row_bytes,))

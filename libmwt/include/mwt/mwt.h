@@ -155,6 +155,22 @@ MWT_API MWT_NODISCARD mwt_status* mwt_dequantize(mwt_dtype dtype, const void* sr
 /* 1 when mwt_dequantize accepts dtype, else 0 (invalid ids included). */
 MWT_API int mwt_can_dequantize(mwt_dtype dtype);
 
+/* Quantize: encode n float32 values from src into dst (dst_bytes bytes) as `dtype`, with the
+ * scalar reference encoders, byte-identical to gguf-py's numpy quantize. Accepts Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q8_0 and the float targets F32, F16, BF16 (rounded as mwt_convert_from_f32; all
+ * inputs, NaN and Inf included). Block types need finite inputs: a NaN or +-Inf gives
+ * MWT_E_ARGUMENT naming its index, and nothing is written. (Q4_1 / Q5_1 order -0 below +0
+ * when a block's minimum or maximum is a zero of both signs; numpy may store either sign.)
+ * Errors: MWT_E_BAD_DTYPE for an
+ * invalid id; MWT_E_UNSUPPORTED_FEATURE for a valid dtype without a quantizer;
+ * MWT_E_BAD_SHAPE when n is not a whole number of blocks; MWT_E_SIZE_MISMATCH when dst_bytes
+ * is not the size of n values; MWT_E_ARGUMENT for a NULL buffer with n > 0. src and dst must
+ * not overlap; the caller owns both. */
+MWT_API MWT_NODISCARD mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n,
+                                               void* dst, size_t dst_bytes);
+/* 1 when mwt_quantize accepts dtype, else 0 (invalid ids included). */
+MWT_API int mwt_can_quantize(mwt_dtype dtype);
+
 /* --------------------------------------------------------------- options */
 
 /* String-keyed options so new settings never change the ABI. Keys:

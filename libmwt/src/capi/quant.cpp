@@ -1,9 +1,11 @@
-// C ABI: dequantization (mwt_dequantize, mwt_can_dequantize) over quant/dequant.hpp.
+// C ABI: dequantization (mwt_dequantize, mwt_can_dequantize) over quant/dequant.hpp and
+// quantization (mwt_quantize, mwt_can_quantize) over quant/quantize.hpp.
 #include <cstdint>
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
 #include "quant/dequant.hpp"
+#include "quant/quantize.hpp"
 
 extern "C" {
 
@@ -20,6 +22,21 @@ MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_
 
 MWT_API int mwt_can_dequantize(mwt_dtype dtype) {
   return mwt::detail::can_dequantize(static_cast<mwt::detail::DType>(dtype)) ? 1 : 0;
+}
+
+MWT_API mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n, void* dst,
+                                 size_t dst_bytes) {
+  MWT_API_BEGIN
+  if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_quantize", "src is NULL");
+  if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_quantize", "dst is NULL");
+  mwt::detail::quantize_scalar(static_cast<mwt::detail::DType>(dtype), src,
+                               static_cast<uint64_t>(n), static_cast<uint8_t*>(dst),
+                               static_cast<uint64_t>(dst_bytes));
+  MWT_API_END
+}
+
+MWT_API int mwt_can_quantize(mwt_dtype dtype) {
+  return mwt::detail::can_quantize(static_cast<mwt::detail::DType>(dtype)) ? 1 : 0;
 }
 
 }  // extern "C"

@@ -1,0 +1,44 @@
+// Scalar reference quantization: float32 -> packed dtype data. The ggml block encoders repeat
+// the float32 arithmetic of gguf-py's numpy reference (gguf.quants.quantize) operation by
+// operation, so their output bytes are identical to it. Not tuned for speed.
+#pragma once
+#include <cstdint>
+
+#include "core/dtype.hpp"
+
+namespace mwt::detail {
+
+// True when quantize_scalar accepts `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the float targets
+// F32, F16, BF16.
+bool can_quantize(DType type) noexcept;
+
+// Encode n float32 values from src into dst (dst_bytes bytes) as `type`. Errors (mwt::Error):
+//   BAD_DTYPE            id is not a dtype
+//   UNSUPPORTED_FEATURE  a valid dtype without a quantizer here (the message names it)
+//   BAD_SHAPE            n is not a whole number of blocks
+//   SIZE_MISMATCH        dst_bytes != n / block_elems * block_bytes
+//   ARGUMENT             a block type and a NaN or +-Inf input (the message names the first
+//                        such index); nothing is written then. gguf-py would let the NaN reach
+//                        a float -> uint8 cast whose result numpy leaves to the platform.
+// Byte-identical to gguf-py for every finite input, with one exception: a Q4_1 / Q5_1 block whose
+// minimum or maximum is zero and which holds both +0 and -0 gets the zero with -0 < +0, where
+// numpy's reduction order picks either; only the sign bit of a zero m (or d) can differ.
+// Float targets take every input, NaN and Inf included, with convert_from_f32's rounding
+// (nearest-even, overflow to Inf: the bits of numpy astype(float16) and of torch's bfloat16
+// conversion; every NaN becomes sign|0x7E00 in F16 and 0x7FC0 in BF16).
+// src and dst must not overlap.
+void quantize_scalar(DType type, const float* src, uint64_t n, uint8_t* dst, uint64_t dst_bytes);
+
+namespace quant {
+
+using BlockEncoder = void (*)(const float* x, uint8_t* block);
+
+// quantize_legacy.cpp: one 32-value block each, finite inputs only (the dispatcher checks).
+void encode_q4_0(const float* x, uint8_t* b);
+void encode_q4_1(const float* x, uint8_t* b);
+void encode_q5_0(const float* x, uint8_t* b);
+void encode_q5_1(const float* x, uint8_t* b);
+void encode_q8_0(const float* x, uint8_t* b);
+
+}  // namespace quant
+}  // namespace mwt::detail

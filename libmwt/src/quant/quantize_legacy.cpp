@@ -1,0 +1,157 @@
+// Encoders of the original ggml block types (32 values per block), following gguf-py's numpy
+// quantize_blocks step by step in float32 (every intermediate numpy array there is float32):
+//   Q8_0  d = amax / 127, q = round-half-away(x * id)                      (int8)
+//   Q4_0  d = max / -8,   q = min(15, trunc(x * id + 8.5))                 (max: the value of
+//   Q5_0  d = max / -16,  q = min(31, trunc(x * id + 16.5))                 largest |x|, first)
+//   Q4_1  d = (max - min) / 15, q = min(15, trunc((x - min) * id + 0.5)),  m = min
+//   Q5_1  d = (max - min) / 31, q = min(31, trunc((x - min) * id + 0.5)),  m = min
+// with id = (d == 0 ? 0 : 1 / d); d and m are stored as f16 (nearest-even, overflow to Inf).
+// Packing: value j < 16 in the low nibble of qs[j], value j + 16 in its high nibble; the 5-bit
+// types put bit 4 of value j in bit j of the little-endian u32 qh.
+#include <cmath>
+#include <cstdint>
+
+#include "core/float_convert.hpp"
+#include "quant/quantize.hpp"
+
+namespace mwt::detail::quant {
+namespace {
+
+constexpr int kBlock = 32;
+
+void store_f16(uint8_t* p, float v) noexcept {
+  const uint16_t h = f32_to_f16(v);
+  p[0] = static_cast<uint8_t>(h & 0xFF);
+  p[1] = static_cast<uint8_t>(h >> 8);
+}
+
+void store_u32(uint8_t* p, uint32_t v) noexcept {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+// numpy's float32 -> int8/uint8 astype: truncation toward zero, keeping the low 8 bits of the
+// 32-bit integer. NaN, +-Inf and values outside int32 become 0 (the x86 conversion yields
+// INT32_MIN, whose low byte is 0). With finite inputs such values arise only when 1 / d
+// overflows (d subnormal) or max - min overflows float32; the tests compare those with gguf-py.
+uint8_t np_cast_u8(float v) noexcept {
+  if (!(v > -2147483648.0f && v < 2147483648.0f)) return 0;
+  return static_cast<uint8_t>(static_cast<uint32_t>(static_cast<int32_t>(v)));
+}
+
+// 1 / d, or 0 for d == 0 (the numpy code's np.where).
+float inverse_or_zero(float d) noexcept { return d == 0.0f ? 0.0f : 1.0f / d; }
+
+// The value with the largest magnitude, the first one on ties (np.argmax of abs).
+float signed_absmax(const float* x) noexcept {
+  float best = x[0], best_abs = std::fabs(x[0]);
+  for (int j = 1; j < kBlock; ++j) {
+    const float a = std::fabs(x[j]);
+    if (a > best_abs) best = x[j], best_abs = a;
+  }
+  return best;
+}
+
+// Block minimum and maximum with -0 ordered below +0 (IEEE 754-2019 minimum / maximum). numpy's
+// min / max reductions return either zero when both occur at the extremum, depending on their
+// positions and on the SIMD code numpy dispatches to; only the sign of a zero d or m can differ
+// from gguf-py then (the decoded values are the same).
+void min_max(const float* x, float& mn, float& mx) noexcept {
+  mn = x[0];
+  mx = x[0];
+  for (int j = 1; j < kBlock; ++j) {
+    if (x[j] < mn || (x[j] == mn && std::signbit(x[j]))) mn = x[j];
+    if (x[j] > mx || (x[j] == mx && !std::signbit(x[j]))) mx = x[j];
+  }
+}
+
+// q_j = min(qmax, cast(trunc(x_j * id + bias))), the symmetric types (Q4_0, Q5_0).
+void symmetric_q(const float* x, float id, float bias, uint8_t qmax, uint8_t* q) noexcept {
+  for (int j = 0; j < kBlock; ++j) {
+    const float t = x[j] * id;
+    const uint8_t v = np_cast_u8(std::trunc(t + bias));
+    q[j] = v > qmax ? qmax : v;
+  }
+}
+
+// q_j = min(qmax, cast(trunc((x_j - min) * id + 0.5))), the types with a minimum (Q4_1, Q5_1).
+void affine_q(const float* x, float mn, float id, uint8_t qmax, uint8_t* q) noexcept {
+  for (int j = 0; j < kBlock; ++j) {
+    const float t = (x[j] - mn) * id;
+    const uint8_t v = np_cast_u8(std::trunc(t + 0.5f));
+    q[j] = v > qmax ? qmax : v;
+  }
+}
+
+void pack_nibbles(const uint8_t* q, uint8_t* qs) noexcept {
+  for (int j = 0; j < 16; ++j)
+    qs[j] = static_cast<uint8_t>((q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
+}
+
+uint32_t high_bits(const uint8_t* q) noexcept {
+  uint32_t qh = 0;
+  for (int j = 0; j < kBlock; ++j) qh |= static_cast<uint32_t>((q[j] >> 4) & 1u) << j;
+  return qh;
+}
+
+}  // namespace
+
+void encode_q8_0(const float* x, uint8_t* b) {
+  float amax = 0.0f;
+  for (int j = 0; j < kBlock; ++j) {
+    const float a = std::fabs(x[j]);
+    if (a > amax) amax = a;
+  }
+  const float d = amax / 127.0f;
+  const float id = inverse_or_zero(d);
+  store_f16(b, d);
+  for (int j = 0; j < kBlock; ++j) {
+    // np_roundf: floor(|v|) + floor(2 * frac), with the sign of v: round half away from zero.
+    const float v = x[j] * id;
+    const float a = std::fabs(v);
+    const float fl = std::floor(a);
+    const float r = fl + std::floor(2.0f * (a - fl));
+    b[2 + j] = np_cast_u8(v < 0.0f ? -r : r);
+  }
+}
+
+void encode_q4_0(const float* x, uint8_t* b) {
+  const float d = signed_absmax(x) / -8.0f;
+  uint8_t q[kBlock];
+  symmetric_q(x, inverse_or_zero(d), 8.5f, 15, q);
+  store_f16(b, d);
+  pack_nibbles(q, b + 2);
+}
+
+void encode_q5_0(const float* x, uint8_t* b) {
+  const float d = signed_absmax(x) / -16.0f;
+  uint8_t q[kBlock];
+  symmetric_q(x, inverse_or_zero(d), 16.5f, 31, q);
+  store_f16(b, d);
+  store_u32(b + 2, high_bits(q));
+  pack_nibbles(q, b + 6);
+}
+
+void encode_q4_1(const float* x, uint8_t* b) {
+  float mn, mx;
+  min_max(x, mn, mx);
+  const float d = (mx - mn) / 15.0f;
+  uint8_t q[kBlock];
+  affine_q(x, mn, inverse_or_zero(d), 15, q);
+  store_f16(b, d);
+  store_f16(b + 2, mn);
+  pack_nibbles(q, b + 4);
+}
+
+void encode_q5_1(const float* x, uint8_t* b) {
+  float mn, mx;
+  min_max(x, mn, mx);
+  const float d = (mx - mn) / 31.0f;
+  uint8_t q[kBlock];
+  affine_q(x, mn, inverse_or_zero(d), 31, q);
+  store_f16(b, d);
+  store_f16(b + 2, mn);
+  store_u32(b + 4, high_bits(q));
+  pack_nibbles(q, b + 8);
+}
+
+}  // namespace mwt::detail::quant
