@@ -165,9 +165,9 @@ TEST_CASE("quantize_scalar: error codes", "[quantize]") {
   CHECK(failure_of(DType::Q8_0, x.data(), 64, out.data(), 67).code == Code::SIZE_MISMATCH);
   CHECK(failure_of(DType::Q8_0, x.data(), 64, out.data(), 102).code == Code::SIZE_MISMATCH);
   CHECK(failure_of(DType::Q8_0, x.data(), 0, out.data(), 0).code == Code::OK);
-  const Failure k = failure_of(DType::Q4_K, x.data(), 256, out.data(), 144);
+  const Failure k = failure_of(DType::IQ4_NL, x.data(), 64, out.data(), 36);
   CHECK(k.code == Code::UNSUPPORTED_FEATURE);
-  CHECK(k.message.find("mwt has no quantizer for Q4_K") != std::string::npos);
+  CHECK(k.message.find("mwt has no quantizer for IQ4_NL") != std::string::npos);
   CHECK(failure_of(static_cast<DType>(4), x.data(), 32, out.data(), 20).code == Code::BAD_DTYPE);
   CHECK(failure_of(static_cast<DType>(9999), x.data(), 32, out.data(), 20).code ==
         Code::BAD_DTYPE);
@@ -199,7 +199,7 @@ TEST_CASE("quantize_scalar: error codes", "[quantize]") {
 TEST_CASE("can_quantize and the float targets", "[quantize]") {
   for (DType t : kTypes) CHECK(can_quantize(t));
   for (DType t : {DType::F32, DType::F16, DType::BF16}) CHECK(can_quantize(t));
-  for (DType t : {DType::Q4_K, DType::Q6_K, DType::IQ4_NL, DType::Q8_1, DType::F64, DType::I8})
+  for (DType t : {DType::IQ2_XXS, DType::IQ3_S, DType::IQ4_NL, DType::Q8_1, DType::F64, DType::I8})
     CHECK_FALSE(can_quantize(t));
   // Every id either quantizes or is refused with BAD_DTYPE / UNSUPPORTED_FEATURE.
   for (uint32_t id = 0; id < 64; ++id) {
@@ -244,15 +244,16 @@ TEST_CASE("mwt_quantize C ABI: arguments and results", "[quantize][capi]") {
   st = mwt_quantize(MWT_DTYPE_Q4_0, x.data(), 31, b, 18);
   CHECK(mwt_status_code(st) == MWT_E_BAD_SHAPE);
   mwt_status_free(st);
-  st = mwt_quantize(MWT_DTYPE_Q4_K, x.data(), 32, b, 34);
+  st = mwt_quantize(MWT_DTYPE_IQ4_NL, x.data(), 32, b, 18);
   CHECK(mwt_status_code(st) == MWT_E_UNSUPPORTED_FEATURE);
-  CHECK(std::string(mwt_status_message(st)).find("Q4_K") != std::string::npos);
+  CHECK(std::string(mwt_status_message(st)).find("IQ4_NL") != std::string::npos);
   mwt_status_free(st);
   st = mwt_quantize(static_cast<mwt_dtype>(5), x.data(), 32, b, 34);
   CHECK(mwt_status_code(st) == MWT_E_BAD_DTYPE);
   mwt_status_free(st);
   CHECK(mwt_can_quantize(MWT_DTYPE_Q5_1) == 1);
   CHECK(mwt_can_quantize(MWT_DTYPE_F16) == 1);
-  CHECK(mwt_can_quantize(MWT_DTYPE_Q6_K) == 0);
+  CHECK(mwt_can_quantize(MWT_DTYPE_Q6_K) == 1);
+  CHECK(mwt_can_quantize(MWT_DTYPE_IQ2_XXS) == 0);
   CHECK(mwt_can_quantize(static_cast<mwt_dtype>(4)) == 0);
 }

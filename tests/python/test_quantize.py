@@ -231,7 +231,7 @@ def test_float_targets():
 def test_can_quantize():
     for name in TYPES + ["F32", "F16", "BF16"]:
         assert mwt.can_quantize(name), name
-    for name in ["Q4_K", "Q6_K", "IQ4_NL", "TQ1_0", "MXFP4", "Q8_1", "F64", "I8", "F8_E4M3"]:
+    for name in ["IQ2_XXS", "IQ3_S", "IQ4_NL", "TQ1_0", "MXFP4", "Q8_1", "F64", "I8", "F8_E4M3"]:
         assert not mwt.can_quantize(name), name
     with pytest.raises(mwt.BadDtypeError):
         mwt.can_quantize("Q9_9")
@@ -243,10 +243,10 @@ def test_errors():
         mwt.quantize(np.zeros((2, 33), np.float32), "Q8_0")
     with pytest.raises(mwt.BadShapeError):
         mwt._native.quantize(np.zeros(33, np.float32), "Q4_0")  # the library's own check
-    with pytest.raises(mwt.UnsupportedFeatureError, match="mwt has no quantizer for Q4_K"):
-        mwt.quantize(np.zeros(256, np.float32), "Q4_K")
-    with pytest.raises(mwt.UnsupportedFeatureError, match="Q6_K"):
-        mwt._native.quantize(np.zeros(256, np.float32), "Q6_K")
+    with pytest.raises(mwt.UnsupportedFeatureError, match="mwt has no quantizer for IQ2_XXS"):
+        mwt.quantize(np.zeros(256, np.float32), "IQ2_XXS")
+    with pytest.raises(mwt.UnsupportedFeatureError, match="IQ4_NL"):
+        mwt._native.quantize(np.zeros(256, np.float32), "IQ4_NL")
     with pytest.raises(mwt.BadDtypeError):
         mwt.quantize(x, "NOPE")
     for name in TYPES:

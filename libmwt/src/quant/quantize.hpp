@@ -8,8 +8,8 @@
 
 namespace mwt::detail {
 
-// True when quantize_scalar accepts `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the float targets
-// F32, F16, BF16.
+// True when quantize_scalar accepts `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, the K-quants Q2_K,
+// Q3_K, Q4_K, Q5_K, Q6_K and the float targets F32, F16, BF16.
 bool can_quantize(DType type) noexcept;
 
 // Encode n float32 values from src into dst (dst_bytes bytes) as `type`. Errors (mwt::Error):
@@ -26,8 +26,15 @@ bool can_quantize(DType type) noexcept;
 // Float targets take every input, NaN and Inf included, with convert_from_f32's rounding
 // (nearest-even, overflow to Inf: the bits of numpy astype(float16) and of torch's bfloat16
 // conversion; every NaN becomes sign|0x7E00 in F16 and 0x7FC0 in BF16).
+// K-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) have no reference encoder to match: quantize_k.cpp
+// searches scales minimizing the (weighted) squared reconstruction error; the output is
+// deterministic. Optional importance weights: `weights` holds row_len non-negative finite
+// values, applied to each row of row_len values of src (weighted least squares when choosing
+// scales). ARGUMENT when weights are given for a type that does not take them, when row_len is
+// 0, not whole blocks or does not divide n, or for a NaN / Inf / negative weight.
 // src and dst must not overlap.
-void quantize_scalar(DType type, const float* src, uint64_t n, uint8_t* dst, uint64_t dst_bytes);
+void quantize_scalar(DType type, const float* src, uint64_t n, uint8_t* dst, uint64_t dst_bytes,
+                     const float* weights = nullptr, uint64_t row_len = 0);
 
 namespace quant {
 
@@ -39,6 +46,15 @@ void encode_q4_1(const float* x, uint8_t* b);
 void encode_q5_0(const float* x, uint8_t* b);
 void encode_q5_1(const float* x, uint8_t* b);
 void encode_q8_0(const float* x, uint8_t* b);
+
+// quantize_k.cpp: one 256-value super-block each, finite inputs only; w holds 256 non-negative
+// importance weights or is nullptr (all 1).
+using WeightedBlockEncoder = void (*)(const float* x, const float* w, uint8_t* block);
+void encode_q2_k(const float* x, const float* w, uint8_t* b);
+void encode_q3_k(const float* x, const float* w, uint8_t* b);
+void encode_q4_k(const float* x, const float* w, uint8_t* b);
+void encode_q5_k(const float* x, const float* w, uint8_t* b);
+void encode_q6_k(const float* x, const float* w, uint8_t* b);
 
 }  // namespace quant
 }  // namespace mwt::detail

@@ -1,0 +1,399 @@
+// Encoders of the K-quant super-blocks (256 values): Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. There is no
+// reference quantizer to match byte for byte; these are designed from the block layouts
+// (docs/reference/gguf-and-quants.md §2) to keep the squared reconstruction error small:
+//   1. per sub-block, a search over candidate scales: each candidate rounds the values to the
+//      integer grid, a weighted least-squares fit then gives the best scale (and offset) for
+//      those integers, the values are rounded again with the fit and refitted once; the fit
+//      with the smallest weighted squared error wins;
+//   2. the sub-block scales (and offsets) are quantized to their integer fields against a
+//      super-block f16 scale d (and dmin) taken from the largest of them, each integer scale
+//      (and offset) then moved one step either way when that lowers its sub-block's error;
+//   3. every value is rounded to its nearest grid point under the final quantized scales (the
+//      exact float32 products the decoder forms), then d (and dmin) are refitted over the whole
+//      super-block by least squares, kept while the error falls.
+// Weights: one non-negative weight per value (importance) or none (all 1). A sub-block whose
+// weights are all zero is fitted with weights 1 (its error does not count either way).
+// All searches run in double on finite float32 inputs, so every intermediate is finite; the
+// f16 scales are clamped to +-65504. The output depends on the input bytes only.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "core/float_convert.hpp"
+#include "quant/quantize.hpp"
+
+namespace mwt::detail::quant {
+namespace {
+
+constexpr int kSuper = 256;
+constexpr double kF16Max = 65504.0;
+
+// The shape of one K-quant type's code: sub-blocks of sub_len values; integer values in
+// [q_lo, q_hi]; sub-block scales in [sc_lo, sc_hi]; offsets ("mins") in [0, mn_hi], or none
+// when mn_hi is 0 (symmetric types: y = d * sc * q; affine: y = d * sc * q - dmin * mn).
+struct Layout {
+  int sub_len;
+  int q_lo, q_hi;
+  int sc_lo, sc_hi;
+  int mn_hi;
+};
+
+constexpr Layout kQ2K{16, 0, 3, 0, 15, 15};
+constexpr Layout kQ3K{16, -4, 3, -32, 31, 0};
+constexpr Layout kQ4K{32, 0, 15, 0, 63, 63};
+constexpr Layout kQ5K{32, 0, 31, 0, 63, 63};
+constexpr Layout kQ6K{16, -32, 31, -128, 127, 0};
+
+// A coded super-block: the f16 scales (as the float values they decode to) and the integers.
+struct Coded {
+  float d = 0.0f, dmin = 0.0f;
+  int sc[16] = {}, mn[16] = {};
+  int q[kSuper] = {};
+};
+
+void store_f16(uint8_t* p, float v) noexcept {
+  const uint16_t h = f32_to_f16(v);
+  p[0] = static_cast<uint8_t>(h & 0xFF);
+  p[1] = static_cast<uint8_t>(h >> 8);
+}
+
+// v rounded to f16 and back, after clamping to the f16 range (the codes never hold an Inf).
+float to_f16_value(double v) noexcept {
+  v = std::clamp(v, -kF16Max, kF16Max);
+  return f16_to_f32(f32_to_f16(static_cast<float>(v)));
+}
+
+// Nearest integer of v within [lo, hi] (halves away from zero; v is finite).
+int round_clamped(double v, int lo, int hi) noexcept {
+  v = std::clamp(v, static_cast<double>(lo), static_cast<double>(hi));
+  return static_cast<int>(std::lround(v));
+}
+
+// Weighted sum of squared differences between x and a * q + b over the sub-block.
+double affine_error(const double* x, const double* w, const int* q, int n, double a, double b) {
+  double e = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double r = x[i] - (a * q[i] + b);
+    e += w[i] * r * r;
+  }
+  return e;
+}
+
+// Least-squares a, b of x ~ a * q + b with b <= 0 (an offset the format can hold); with_offset
+// false fits a alone (b = 0). Leaves a, b untouched when the system is degenerate.
+void fit_line(const double* x, const double* w, const int* q, int n, bool with_offset, double& a,
+              double& b) {
+  double sw = 0, sq = 0, sqq = 0, sx = 0, sqx = 0;
+  for (int i = 0; i < n; ++i) {
+    sw += w[i];
+    sq += w[i] * q[i];
+    sqq += w[i] * q[i] * q[i];
+    sx += w[i] * x[i];
+    sqx += w[i] * q[i] * x[i];
+  }
+  if (with_offset) {
+    const double det = sw * sqq - sq * sq;
+    if (det > 0) {
+      const double na = (sw * sqx - sq * sx) / det, nb = (sqq * sx - sq * sqx) / det;
+      if (nb <= 0) {
+        a = na;
+        b = nb;
+        return;
+      }
+    }
+    b = 0;  // the unconstrained offset is positive (or undetermined): pin it at 0
+  }
+  if (sqq > 0) a = sqx / sqq;
+}
+
+// Best (scale, offset) of one sub-block: y = scale * q + offset, q in [lo, hi]. Affine layouts
+// (lo == 0, with_offset) anchor the grid at min(x, 0); symmetric ones map the value of largest
+// magnitude onto either end of the grid. Candidates stretch the grid by +-25 % in 5 % steps.
+void fit_sub_block(const double* x, const double* w, int n, int lo, int hi, bool with_offset,
+                   double& scale, double& offset) {
+  scale = 0;
+  offset = 0;
+  double mn = x[0], mx = x[0], xm = x[0];
+  for (int i = 1; i < n; ++i) {
+    mn = std::min(mn, x[i]);
+    mx = std::max(mx, x[i]);
+    if (std::fabs(x[i]) > std::fabs(xm)) xm = x[i];
+  }
+  if (with_offset) {
+    mn = std::min(mn, 0.0);
+    offset = mn;
+    if (mx == mn) return;  // every value equals min(x, 0): all q = 0
+  } else if (xm == 0) {
+    return;
+  }
+  int q[32];
+  double best = std::numeric_limits<double>::infinity();
+  const int n_anchor = with_offset ? 1 : 2;
+  for (int anchor = 0; anchor < n_anchor; ++anchor) {
+    for (int t = -5; t <= 5; ++t) {
+      const double stretch = 1.0 + 0.05 * t;
+      // Inverse scale of the candidate grid and its origin.
+      double inv, origin;
+      if (with_offset) {
+        inv = hi * stretch / (mx - mn);
+        origin = mn;
+      } else {
+        inv = (anchor == 0 ? lo : hi) * stretch / xm;
+        origin = 0;
+      }
+      for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - origin) * inv, lo, hi);
+      double a = 1.0 / inv, b = origin;
+      for (int pass = 0; pass < 2; ++pass) {
+        fit_line(x, w, q, n, with_offset, a, b);
+        if (pass == 0 && a != 0)
+          for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - b) / a, lo, hi);
+      }
+      const double e = affine_error(x, w, q, n, a, b);
+      if (e < best) {
+        best = e;
+        scale = a;
+        offset = b;
+      }
+    }
+  }
+  if (with_offset && scale < 0) scale = 0;  // the affine scale fields are unsigned
+}
+
+// The decoder's float32 sub-block factors of c.
+float sub_scale(const Coded& c, int j) { return c.d * static_cast<float>(c.sc[j]); }
+float sub_min(const Coded& c, int j) { return c.dmin * static_cast<float>(c.mn[j]); }
+
+// Rounds every value to its nearest grid point under c's quantized scales.
+void assign_values(const Layout& L, const double* x, Coded& c) {
+  for (int j = 0; j < kSuper / L.sub_len; ++j) {
+    const double dl = sub_scale(c, j), ml = L.mn_hi ? sub_min(c, j) : 0.0f;
+    for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i)
+      c.q[i] = dl == 0 ? std::clamp(0, L.q_lo, L.q_hi)
+                       : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
+  }
+}
+
+// Weighted squared error of sub-block j of x under integer scale sc and offset mn, each value
+// on its nearest grid point (the decoder's float32 factors and reconstruction).
+double sub_block_error(const Layout& L, const double* x, const double* w, const Coded& c, int j,
+                       int sc, int mn) {
+  const float dl = c.d * static_cast<float>(sc), ml = c.dmin * static_cast<float>(mn);
+  double e = 0;
+  for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i) {
+    const int q = dl == 0 ? std::clamp(0, L.q_lo, L.q_hi)
+                          : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
+    const double r = x[i] - static_cast<double>(dl * static_cast<float>(q) - ml);
+    e += w[i] * r * r;
+  }
+  return e;
+}
+
+// Tries the integer scale (and offset) of every sub-block one step either side of its rounded
+// value and keeps the pair with the smallest error (the rounding of a scale is not always the
+// best choice once the values snap to the grid).
+void refine_sub_scales(const Layout& L, const double* x, const double* w, Coded& c) {
+  const int mn_steps = L.mn_hi ? 1 : 0;
+  for (int j = 0; j < kSuper / L.sub_len; ++j) {
+    int best_sc = c.sc[j], best_mn = c.mn[j];
+    double best = sub_block_error(L, x, w, c, j, best_sc, best_mn);
+    for (int ds = -1; ds <= 1; ++ds)
+      for (int dm = -mn_steps; dm <= mn_steps; ++dm) {
+        const int sc = c.sc[j] + ds, mn = c.mn[j] + dm;
+        if ((ds == 0 && dm == 0) || sc < L.sc_lo || sc > L.sc_hi || mn < 0 || mn > L.mn_hi)
+          continue;
+        const double e = sub_block_error(L, x, w, c, j, sc, mn);
+        if (e < best) best = e, best_sc = sc, best_mn = mn;
+      }
+    c.sc[j] = best_sc;
+    c.mn[j] = best_mn;
+  }
+}
+
+// Weighted squared error of c against x, with the decoder's float32 reconstruction.
+double coded_error(const Layout& L, const double* x, const double* w, const Coded& c) {
+  double e = 0;
+  for (int j = 0; j < kSuper / L.sub_len; ++j) {
+    const float dl = sub_scale(c, j), ml = L.mn_hi ? sub_min(c, j) : 0.0f;
+    for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i) {
+      const double r = x[i] - static_cast<double>(dl * static_cast<float>(c.q[i]) - ml);
+      e += w[i] * r * r;
+    }
+  }
+  return e;
+}
+
+// Least-squares refit of d (and dmin) over the super-block with the integers of c fixed:
+// x ~ d * (sc * q) - dmin * mn. Returns false when the system is degenerate.
+bool refit_super(const Layout& L, const double* x, const double* w, const Coded& c, double& d,
+                 double& dmin) {
+  double saa = 0, sab = 0, sbb = 0, sax = 0, sbx = 0;
+  for (int i = 0; i < kSuper; ++i) {
+    const int j = i / L.sub_len;
+    const double A = static_cast<double>(c.sc[j]) * c.q[i], B = L.mn_hi ? -c.mn[j] : 0.0;
+    saa += w[i] * A * A;
+    sab += w[i] * A * B;
+    sbb += w[i] * B * B;
+    sax += w[i] * A * x[i];
+    sbx += w[i] * B * x[i];
+  }
+  const double det = saa * sbb - sab * sab;
+  if (L.mn_hi && det > 1e-12 * saa * sbb) {
+    d = (sax * sbb - sab * sbx) / det;
+    dmin = (saa * sbx - sab * sax) / det;
+    return true;
+  }
+  if (saa <= 0) return false;
+  d = sax / saa;  // no usable offsets: refit d alone
+  return true;
+}
+
+// Codes one super-block of `L` from x (256 finite values) with weights imp (256 non-negative
+// values, or nullptr for all 1).
+void code_super_block(const Layout& L, const float* xf, const float* imp, Coded& c) {
+  double x[kSuper], w[kSuper];
+  for (int i = 0; i < kSuper; ++i) {
+    x[i] = xf[i];
+    w[i] = imp ? imp[i] : 1.0;
+  }
+  const int n_sub = kSuper / L.sub_len;
+  const bool affine = L.mn_hi != 0;
+  double scale[16], offset[16];
+  for (int j = 0; j < n_sub; ++j) {
+    const double* xs = x + j * L.sub_len;
+    const double* ws = w + j * L.sub_len;
+    double wsum = 0;
+    for (int i = 0; i < L.sub_len; ++i) wsum += ws[i];
+    static constexpr double kOnes[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                                         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    fit_sub_block(xs, wsum > 0 ? ws : kOnes, L.sub_len, L.q_lo, L.q_hi, affine, scale[j],
+                  offset[j]);
+  }
+
+  // Super-block scales: the largest sub-block scale (offset) maps to the end of its field. A
+  // symmetric type takes the signed scale of largest magnitude onto the negative end, which
+  // holds one more step.
+  double s_ref = 0, m_ref = 0;
+  for (int j = 0; j < n_sub; ++j) {
+    if (std::fabs(scale[j]) > std::fabs(s_ref)) s_ref = scale[j];
+    m_ref = std::max(m_ref, -offset[j]);
+  }
+  c.d = affine ? to_f16_value(s_ref / L.sc_hi) : to_f16_value(s_ref / L.sc_lo);
+  c.dmin = affine ? to_f16_value(m_ref / L.mn_hi) : 0.0f;
+  for (int j = 0; j < n_sub; ++j) {
+    c.sc[j] = c.d == 0 ? 0 : round_clamped(scale[j] / c.d, L.sc_lo, L.sc_hi);
+    c.mn[j] = c.dmin == 0 ? 0 : round_clamped(-offset[j] / c.dmin, 0, L.mn_hi);
+  }
+  refine_sub_scales(L, x, w, c);
+  assign_values(L, x, c);
+
+  // Refit d (and dmin) to the chosen integers while that lowers the error.
+  double best = coded_error(L, x, w, c);
+  for (int it = 0; it < 4; ++it) {
+    double d = c.d, dmin = c.dmin;
+    if (!refit_super(L, x, w, c, d, dmin)) break;
+    Coded trial = c;
+    trial.d = to_f16_value(d);
+    trial.dmin = affine ? to_f16_value(dmin) : 0.0f;
+    if (trial.d == c.d && trial.dmin == c.dmin) break;
+    assign_values(L, x, trial);
+    const double e = coded_error(L, x, w, trial);
+    if (!(e < best)) break;
+    best = e;
+    c = trial;
+  }
+}
+
+// 2-bit field of value i in the 64-byte Q2_K / Q3_K qs array.
+void put_q2(uint8_t* qs, int i, int v) {
+  qs[(i / 128) * 32 + i % 32] |= static_cast<uint8_t>((v & 3) << (2 * ((i % 128) / 32)));
+}
+
+// Q4_K / Q5_K scale/min packing (the inverse of the decoder's unpack_scale_min_k4).
+void pack_scale_min_k4(const int* sc, const int* mn, uint8_t* s) {
+  for (int j = 0; j < 4; ++j) {
+    s[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
+    s[j + 4] = static_cast<uint8_t>(mn[j] | ((mn[j + 4] >> 4) << 6));
+    s[j + 8] = static_cast<uint8_t>((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4));
+  }
+}
+
+}  // namespace
+
+// scales[16] (low nibble scale, high nibble min); qs[64]; d; dmin.
+void encode_q2_k(const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(kQ2K, x, w, c);
+  std::fill(b, b + 84, uint8_t{0});
+  for (int k = 0; k < 16; ++k) b[k] = static_cast<uint8_t>(c.sc[k] | (c.mn[k] << 4));
+  for (int i = 0; i < kSuper; ++i) put_q2(b + 16, i, c.q[i]);
+  store_f16(b + 80, c.d);
+  store_f16(b + 82, c.dmin);
+}
+
+// hmask[32]; qs[64]; scales[12] (sixteen 6-bit values biased by 32); d. Value q in [-4, 3] is
+// stored as u = q + 4: low 2 bits in qs, bit 2 in hmask (set: no -4).
+void encode_q3_k(const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(kQ3K, x, w, c);
+  std::fill(b, b + 110, uint8_t{0});
+  for (int i = 0; i < kSuper; ++i) {
+    const int u = c.q[i] + 4;
+    put_q2(b + 32, i, u);
+    b[i % 32] |= static_cast<uint8_t>((u >> 2) << (i / 32));
+  }
+  uint8_t* sc = b + 96;
+  for (int k = 0; k < 16; ++k) {
+    const int l = c.sc[k] + 32;
+    sc[k % 8] |= static_cast<uint8_t>((l & 15) << (4 * (k / 8)));
+    sc[8 + k % 4] |= static_cast<uint8_t>((l >> 4) << (2 * (k / 4)));
+  }
+  store_f16(b + 108, c.d);
+}
+
+// d; dmin; scales[12]; qs[128]: per 64 values, 32 low nibbles then 32 high nibbles.
+void encode_q4_k(const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(kQ4K, x, w, c);
+  std::fill(b, b + 144, uint8_t{0});
+  store_f16(b, c.d);
+  store_f16(b + 2, c.dmin);
+  pack_scale_min_k4(c.sc, c.mn, b + 4);
+  for (int i = 0; i < kSuper; ++i) {
+    const int k = i / 32, l = i % 32;
+    b[16 + (k / 2) * 32 + l] |= static_cast<uint8_t>(c.q[i] << (4 * (k % 2)));
+  }
+}
+
+// d; dmin; scales[12]; qh[32]; qs[128]: as Q4_K, bit 4 of value i in bit i / 32 of qh[i % 32].
+void encode_q5_k(const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(kQ5K, x, w, c);
+  std::fill(b, b + 176, uint8_t{0});
+  store_f16(b, c.d);
+  store_f16(b + 2, c.dmin);
+  pack_scale_min_k4(c.sc, c.mn, b + 4);
+  for (int i = 0; i < kSuper; ++i) {
+    const int k = i / 32, l = i % 32;
+    b[48 + (k / 2) * 32 + l] |= static_cast<uint8_t>((c.q[i] & 15) << (4 * (k % 2)));
+    b[16 + l] |= static_cast<uint8_t>((c.q[i] >> 4) << k);
+  }
+}
+
+// ql[128]; qh[64]; int8 scales[16]; d. Value q in [-32, 31] is stored as u = q + 32; in half
+// h = i / 128 (r = i % 128) its low 4 bits go to nibble r / 64 of ql[h*64 + r % 64], its high
+// 2 bits to field r / 32 of qh[h*32 + r % 32].
+void encode_q6_k(const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(kQ6K, x, w, c);
+  std::fill(b, b + 210, uint8_t{0});
+  for (int i = 0; i < kSuper; ++i) {
+    const int u = c.q[i] + 32, h = i / 128, r = i % 128;
+    b[h * 64 + r % 64] |= static_cast<uint8_t>((u & 15) << (4 * (r / 64)));
+    b[128 + h * 32 + r % 32] |= static_cast<uint8_t>((u >> 4) << (2 * (r / 32)));
+  }
+  for (int k = 0; k < 16; ++k) b[192 + k] = static_cast<uint8_t>(static_cast<int8_t>(c.sc[k]));
+  store_f16(b + 208, c.d);
+}
+
+}  // namespace mwt::detail::quant
