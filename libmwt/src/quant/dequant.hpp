@@ -23,4 +23,9 @@ bool can_dequantize(DType type) noexcept;
 void dequantize_scalar(DType type, const uint8_t* src, uint64_t nbytes, float* dst,
                        uint64_t n_elems);
 
+// The argument checks of dequantize_scalar, in the same order and with the same errors; returns
+// the number of blocks (n_elems for the plain dtypes, whose blocks are one value). The SIMD
+// kernels (kernels/dequant.hpp) validate through this so both paths refuse alike.
+uint64_t dequantize_block_count(DType type, uint64_t nbytes, uint64_t n_elems);
+
 }  // namespace mwt::detail

@@ -85,8 +85,7 @@ bool can_dequantize(DType type) noexcept {
   return block_decoder(type) != nullptr || is_convertible_float(type) || is_plain_integer(type);
 }
 
-void dequantize_scalar(DType type, const uint8_t* src, uint64_t nbytes, float* dst,
-                       uint64_t n_elems) {
+uint64_t dequantize_block_count(DType type, uint64_t nbytes, uint64_t n_elems) {
   const DTypeInfo* info = dtype_info(static_cast<uint32_t>(type));
   if (info == nullptr)
     fail(Code::BAD_DTYPE, "dtype id " + std::to_string(static_cast<uint32_t>(type)) +
@@ -104,7 +103,14 @@ void dequantize_scalar(DType type, const uint8_t* src, uint64_t nbytes, float* d
                                   std::to_string(n_elems) + " " + name + " values (" +
                                   std::to_string(n_blocks) + " blocks of " +
                                   std::to_string(info->block_bytes) + " bytes)");
+  return n_blocks;
+}
+
+void dequantize_scalar(DType type, const uint8_t* src, uint64_t nbytes, float* dst,
+                       uint64_t n_elems) {
+  const uint64_t n_blocks = dequantize_block_count(type, nbytes, n_elems);
   if (n_elems == 0) return;
+  const DTypeInfo* info = dtype_info(static_cast<uint32_t>(type));
 
   if (const quant::BlockDecoder decode = block_decoder(type)) {
     for (uint64_t i = 0; i < n_blocks; ++i)

@@ -1,0 +1,16 @@
+// Per-ISA tables of dequantization kernels, each defined in its ISA's directory and compiled
+// with that ISA's flags. Only kernels/dequant.cpp looks them up, and only for the active ISA.
+#pragma once
+#include "core/dtype.hpp"
+#include "kernels/dequant.hpp"
+
+namespace mwt::detail::kernels {
+
+#if defined(MWT_KERNELS_X86_AVX2)
+namespace avx2 {
+// The AVX2 kernel for `type`, or nullptr (that type then uses the scalar decoder).
+DequantKernel dequant_kernel(DType type) noexcept;
+}  // namespace avx2
+#endif
+
+}  // namespace mwt::detail::kernels

@@ -1,0 +1,252 @@
+// Tests of the SIMD kernel layer (kernels/): the MWT_FORCE_ISA rule (select_isa, a pure
+// function), the process-wide choice and its C ABI report, and every AVX2 dequantization kernel
+// against the scalar reference dequantize_scalar, bit for bit, on random blocks (finite,
+// subnormal, zero and negative f16 scales; then Inf / NaN scales, where only NaN payloads may
+// differ) and on odd block counts.
+// Without AVX2 on the test machine the kernel comparisons are skipped with a visible warning.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "kernels/dequant.hpp"
+#include "kernels/dispatch.hpp"
+#include "mwt/mwt.h"
+#include "quant/dequant.hpp"
+
+using namespace mwt::detail;
+using kernels::Isa;
+
+namespace {
+
+struct KernelType {
+  DType type;
+  std::vector<size_t> f16_fields;  // byte offsets of the block's f16 scales (ggml-common.h)
+};
+
+// The types the AVX2 kernels cover (the test below checks the build has exactly these).
+const std::vector<KernelType>& avx2_types() {
+  static const std::vector<KernelType> types = {
+      {DType::Q8_0, {0}},      {DType::Q4_0, {0}},      {DType::Q4_1, {0, 2}},
+      {DType::Q5_0, {0}},      {DType::Q5_1, {0, 2}},   {DType::Q2_K, {80, 82}},
+      {DType::Q3_K, {108}},    {DType::Q4_K, {0, 2}},   {DType::Q5_K, {0, 2}},
+      {DType::Q6_K, {208}},
+  };
+  return types;
+}
+
+enum class ScaleKind { Finite, NonFinite };
+
+// A random f16 bit pattern: with ScaleKind::Finite a mix of weight-like normals, any finite
+// value, subnormals and signed zeros (both signs throughout); with NonFinite, +-Inf or a NaN
+// (quiet or signalling, random payload).
+uint16_t random_half(std::mt19937_64& rng, ScaleKind kind) {
+  const uint16_t sign = (rng() & 1) ? 0x8000 : 0;
+  const uint16_t mant = static_cast<uint16_t>(rng() & 0x3FF);
+  if (kind == ScaleKind::NonFinite) {
+    if (rng() % 3 == 0) return sign | 0x7C00;
+    return sign | 0x7C00 | (mant == 0 ? 1 : mant);
+  }
+  switch (rng() % 8) {
+    case 0: return sign;                                        // +-0
+    case 1: return sign | (mant == 0 ? 1 : mant);               // subnormal
+    case 2: case 3: return sign | static_cast<uint16_t>((1 + rng() % 30) << 10) | mant;  // any normal
+    default: return sign | static_cast<uint16_t>((3 + rng() % 12) << 10) | mant;  // 2^-12..2^-1
+  }
+}
+
+std::vector<uint8_t> random_blocks(const KernelType& kt, uint64_t n_blocks, std::mt19937_64& rng,
+                                   ScaleKind kind) {
+  const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
+  std::vector<uint8_t> raw(n_blocks * info->block_bytes);
+  for (auto& b : raw) b = static_cast<uint8_t>(rng());
+  for (uint64_t i = 0; i < n_blocks; ++i)
+    for (size_t at : kt.f16_fields) {
+      const uint16_t h = random_half(rng, kind);
+      raw[i * info->block_bytes + at] = static_cast<uint8_t>(h & 0xFF);
+      raw[i * info->block_bytes + at + 1] = static_cast<uint8_t>(h >> 8);
+    }
+  return raw;
+}
+
+// Decodes raw with the scalar reference and with `isa`; returns the index of the first value
+// whose float bits differ, or -1. With nan_payloads_free, two NaNs count as equal whatever their
+// bits: when both operands of an add are NaN, x86 returns the first one's payload, and the
+// compiler may order the operands of a commutative add either way in the scalar reference (it
+// does so differently at -O2 and -O3), so the reference fixes only that the value is NaN.
+int64_t first_difference(Isa isa, DType type, const std::vector<uint8_t>& raw, uint64_t n,
+                         bool nan_payloads_free = false) {
+  std::vector<float> want(n, -1.0f), got(n, -2.0f);
+  dequantize_scalar(type, raw.data(), raw.size(), want.data(), n);
+  kernels::dequantize_with_isa(isa, type, raw.data(), raw.size(), got.data(), n);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint32_t a, b;
+    std::memcpy(&a, &want[i], 4);
+    std::memcpy(&b, &got[i], 4);
+    if (nan_payloads_free && std::isnan(want[i]) && std::isnan(got[i])) continue;
+    if (a != b) return static_cast<int64_t>(i);
+  }
+  return -1;
+}
+
+bool skip_without_avx2() {
+  if (kernels::cpu_has_avx2()) return false;
+  WARN("SKIPPED: this CPU has no AVX2/FMA/F16C, so the AVX2 kernels cannot be compared here");
+  return true;
+}
+
+Code code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return Code::OK;
+}
+
+}  // namespace
+
+TEST_CASE("select_isa: MWT_FORCE_ISA rule", "[kernels]") {
+  SECTION("unset or empty: the best the CPU has, no reason") {
+    for (const char* v : {static_cast<const char*>(nullptr), ""}) {
+      CHECK(kernels::select_isa(v, true).isa == Isa::Avx2);
+      CHECK(kernels::select_isa(v, false).isa == Isa::Scalar);
+      CHECK(kernels::select_isa(v, true).reason.empty());
+      CHECK(kernels::select_isa(v, false).reason.empty());
+    }
+  }
+  SECTION("scalar is always honoured") {
+    for (const char* v : {"scalar", "SCALAR", "Scalar"}) {
+      CHECK(kernels::select_isa(v, true).isa == Isa::Scalar);
+      CHECK(kernels::select_isa(v, false).isa == Isa::Scalar);
+      CHECK(kernels::select_isa(v, true).reason.empty());
+    }
+  }
+  SECTION("avx2 only when the CPU has it; otherwise scalar with the reason") {
+    CHECK(kernels::select_isa("avx2", true).isa == Isa::Avx2);
+    CHECK(kernels::select_isa("AVX2", true).isa == Isa::Avx2);
+    CHECK(kernels::select_isa("avx2", true).reason.empty());
+    const auto s = kernels::select_isa("avx2", false);
+    CHECK(s.isa == Isa::Scalar);
+    CHECK(s.reason.find("lacks AVX2") != std::string::npos);
+  }
+  SECTION("unknown values select scalar and name the value") {
+    for (const char* v : {"avx512", "sse", " avx2", "avx2 ", "scalar2", "1", "neon"}) {
+      for (bool cpu : {true, false}) {
+        const auto s = kernels::select_isa(v, cpu);
+        CHECK(s.isa == Isa::Scalar);
+        CHECK(s.reason.find(std::string("\"") + v + "\"") != std::string::npos);
+      }
+    }
+  }
+  CHECK(std::string(kernels::isa_name(Isa::Scalar)) == "scalar");
+  CHECK(std::string(kernels::isa_name(Isa::Avx2)) == "avx2");
+}
+
+TEST_CASE("active ISA: follows the CPU and MWT_FORCE_ISA, reported by the C ABI", "[kernels]") {
+  const char* env = std::getenv("MWT_FORCE_ISA");
+  const auto expected = kernels::select_isa(env, kernels::cpu_has_avx2());
+  CHECK(kernels::active() == expected.isa);
+  CHECK(std::string(kernels::active_isa_reason()) == expected.reason);
+  CHECK(std::string(mwt_active_isa()) == kernels::isa_name(expected.isa));
+  CHECK(mwt_active_isa() == mwt_active_isa());  // a static string
+  INFO("active ISA: " << mwt_active_isa());
+  SUCCEED();
+}
+
+TEST_CASE("kernel tables: scalar has none; avx2 covers exactly the listed types", "[kernels]") {
+  for (uint32_t id = 0; id < 64; ++id) {
+    CHECK(kernels::dequant_kernel(Isa::Scalar, static_cast<DType>(id)) == nullptr);
+  }
+#if defined(__x86_64__)
+  for (uint32_t id = 0; id < 64; ++id) {
+    const DType t = static_cast<DType>(id);
+    bool listed = false;
+    for (const auto& kt : avx2_types()) listed = listed || kt.type == t;
+    INFO("dtype id " << id);
+    CHECK((kernels::dequant_kernel(Isa::Avx2, t) != nullptr) == listed);
+  }
+#endif
+}
+
+TEST_CASE("avx2 kernels: bit-identical to the scalar reference on random blocks", "[kernels]") {
+  if (skip_without_avx2()) return;
+  std::mt19937_64 rng(20261123);
+  constexpr uint64_t kBlocks = 12000;
+  for (const auto& kt : avx2_types()) {
+    const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
+    INFO(info->name);
+    const auto raw = random_blocks(kt, kBlocks, rng, ScaleKind::Finite);
+    CHECK(first_difference(Isa::Avx2, kt.type, raw, kBlocks * info->block_elems) == -1);
+  }
+}
+
+TEST_CASE("avx2 kernels: bit-identical with Inf and NaN scales (NaN payloads aside)",
+          "[kernels]") {
+  if (skip_without_avx2()) return;
+  std::mt19937_64 rng(7);
+  for (const auto& kt : avx2_types()) {
+    const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
+    INFO(info->name);
+    const auto raw = random_blocks(kt, 2000, rng, ScaleKind::NonFinite);
+    CHECK(first_difference(Isa::Avx2, kt.type, raw, 2000 * info->block_elems, true) == -1);
+  }
+}
+
+TEST_CASE("avx2 kernels: single and odd block counts, and the dispatching entry point",
+          "[kernels]") {
+  if (skip_without_avx2()) return;
+  std::mt19937_64 rng(3);
+  for (const auto& kt : avx2_types()) {
+    const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
+    for (uint64_t nb : {1u, 3u, 7u}) {
+      INFO(info->name << " x " << nb);
+      const auto raw = random_blocks(kt, nb, rng, ScaleKind::Finite);
+      CHECK(first_difference(Isa::Avx2, kt.type, raw, nb * info->block_elems) == -1);
+      // Writes exactly n values: the float after the output is untouched.
+      const uint64_t n = nb * info->block_elems;
+      std::vector<float> out(n + 1, 123.0f);
+      kernels::dequantize(kt.type, raw.data(), raw.size(), out.data(), n);
+      CHECK(out[n] == 123.0f);
+      std::vector<float> want(n);
+      dequantize_scalar(kt.type, raw.data(), raw.size(), want.data(), n);
+      CHECK(std::memcmp(out.data(), want.data(), n * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("dispatching dequantize: same argument errors as the scalar reference", "[kernels]") {
+  const std::vector<uint8_t> raw(34 * 2, 0);
+  float out[64];
+  for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
+    if (isa == Isa::Avx2 && !kernels::cpu_has_avx2()) {
+      CHECK(code_of([&] {
+              kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 68, out, 64);
+            }) == Code::UNSUPPORTED_FEATURE);
+      continue;
+    }
+    INFO(kernels::isa_name(isa));
+    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 68, out, 63); }) ==
+          Code::BAD_SHAPE);
+    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 67, out, 64); }) ==
+          Code::SIZE_MISMATCH);
+    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, static_cast<DType>(4), raw.data(), 68, out, 64); }) ==
+          Code::BAD_DTYPE);
+    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, nullptr, 0, nullptr, 0); }) ==
+          Code::OK);
+    // Types without a kernel go to the scalar decoder, under either ISA.
+    std::vector<uint8_t> f16(8, 0x3C);  // four halves of 1.0039...
+    float a[4], b[4];
+    kernels::dequantize_with_isa(isa, DType::F16, f16.data(), 8, a, 4);
+    dequantize_scalar(DType::F16, f16.data(), 8, b, 4);
+    CHECK(std::memcmp(a, b, sizeof a) == 0);
+  }
+}
