@@ -51,7 +51,7 @@ from ._errors import (
     error_class,
 )
 from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.open is the API
-from ._quant import can_dequantize, can_quantize, dequantize, quantize
+from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quantize
 from ._save import RawTensor, save_gguf, save_safetensors
 
 __version__: str = _native.version_string()
@@ -78,6 +78,7 @@ __all__ = [
     "convert_from_f32",
     "dequantize",
     "can_dequantize",
+    "active_isa",
     "quantize",
     "can_quantize",
     "MwtError",

@@ -45,6 +45,7 @@ from ._file import WeightFile as WeightFile
 from ._file import detect_format as detect_format
 from ._file import open as open
 from ._quant import can_dequantize as can_dequantize
+from ._quant import active_isa as active_isa
 from ._quant import dequantize as dequantize
 from ._quant import can_quantize as can_quantize
 from ._quant import quantize as quantize
@@ -69,6 +70,7 @@ __all__ = [
     "convert_from_f32",
     "dequantize",
     "can_dequantize",
+    "active_isa",
     "quantize",
     "can_quantize",
     "MwtError",

@@ -1,7 +1,9 @@
 """Dequantization: packed ggml block data and the plain dtypes to float32, through the library's
-scalar reference decoders, which agree with gguf-py's ``gguf.quants.dequantize`` bit for bit.
+SIMD kernels (see :func:`active_isa`) or its scalar reference decoders, which all agree with
+gguf-py's ``gguf.quants.dequantize`` bit for bit.
 Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte-identical to gguf-py's
-``gguf.quants.quantize``) and to the float dtypes F32, F16, BF16.
+``gguf.quants.quantize``), to the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (mwt's own encoder,
+optionally with importance weights) and to the float dtypes F32, F16, BF16.
 
 Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S,
 IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4. Not (yet): NVFP4, Q1_0, Q2_0
@@ -19,7 +21,23 @@ from . import _native
 from ._dtypes import dtype_info
 from ._errors import _raise
 
-__all__ = ["dequantize", "can_dequantize", "quantize", "can_quantize"]
+__all__ = ["dequantize", "can_dequantize", "active_isa", "quantize", "can_quantize"]
+
+
+def active_isa() -> str:
+    """The instruction set :func:`dequantize` uses for the block types that have SIMD kernels:
+    ``"avx2"`` or ``"scalar"``. Results are bit-identical either way; only speed differs.
+
+    Chosen once per process from the CPU (AVX2 + FMA + F16C) and the environment variable
+    ``MWT_FORCE_ISA=scalar|avx2``, read when the library first dispatches. It can only narrow
+    the choice: ``avx2`` on a CPU without it, or an unknown value, gives ``"scalar"``. To
+    compare ISAs, run a process with ``MWT_FORCE_ISA=scalar`` set (tests/python/test_kernels.py
+    and benchmarks/bench_dequant.py do); there is deliberately no per-call ISA argument.
+    """
+    return str(_native.active_isa())
+
+# The types whose quantizer takes importance weights.
+_WEIGHTED_TYPES = ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K")
 
 
 def can_dequantize(dtype: str) -> bool:
@@ -66,22 +84,31 @@ def can_quantize(dtype: str) -> bool:
     return bool(_native.can_quantize(dtype_info(dtype).name))
 
 
-def quantize(array: Any, dtype: str) -> np.ndarray:
+def quantize(array: Any, dtype: str, *, importance: Any = None) -> np.ndarray:
     """Encode ``array`` (converted to float32, C order) as ``dtype``; returns the packed bytes
     as a uint8 array of shape ``array.shape[:-1] + (row_bytes,)``, like gguf-py's
-    ``gguf.quants.quantize`` (whose bytes the block types reproduce exactly).
+    ``gguf.quants.quantize`` (whose bytes the 32-value block types reproduce exactly).
 
     Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; the innermost dimension must be a multiple of the
     block size (32) and every value finite. One documented difference: a Q4_1 / Q5_1 block whose
     minimum or maximum is a zero present with both signs stores it ordering -0 below +0, where
-    numpy's reduction picks either sign (only that zero's sign bit can differ). Float targets:
+    numpy's reduction picks either sign (only that zero's sign bit can differ).
+    K-quants: Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, 256-value super-blocks (the innermost dimension a
+    multiple of 256, every value finite). gguf-py has no quantizer for them; mwt searches the
+    scales that minimize the squared reconstruction error (deterministic: the same input gives
+    the same bytes), and ``gguf.quants.dequantize`` decodes the result exactly as
+    :func:`dequantize` does. ``importance``: optional non-negative finite weights, a 1-D array of
+    length ``array.shape[-1]`` applied to every row (an imatrix-style per-column importance);
+    the scales then minimize the weighted squared error. Only the K-quants take it. Float targets:
     F32, F16, BF16, rounded to nearest-even (NaN and Inf allowed). A 0-d array counts as shape
     ``(1,)``.
 
     Raises :class:`mwt.BadShapeError` when the innermost dimension is not whole blocks,
     :class:`mwt.ArgumentError` for a NaN or Inf value with a block type (the message names
-    the first one's flat index), :class:`mwt.UnsupportedFeatureError` for a dtype without a
-    quantizer (see :func:`can_quantize`) and :class:`mwt.BadDtypeError` for an unknown name.
+    the first one's flat index) and for ``importance`` with a type other than a K-quant, of the
+    wrong shape, or holding a NaN, Inf or negative weight,
+    :class:`mwt.UnsupportedFeatureError` for a dtype without a quantizer (see
+    :func:`can_quantize`) and :class:`mwt.BadDtypeError` for an unknown name.
     """
     info = dtype_info(dtype)
     x = np.ascontiguousarray(array, dtype=np.float32)
@@ -94,4 +121,14 @@ def quantize(array: Any, dtype: str) -> np.ndarray:
         _raise("BAD_SHAPE", f"innermost dimension {inner} of shape {x.shape} is not a multiple of "
                f"the {info.name} block size {info.block_size}")
     row_bytes = inner // info.block_size * info.type_size
+    if importance is not None:
+        if info.name not in _WEIGHTED_TYPES:
+            _raise("ARGUMENT", f"importance weights apply only to the K-quants "
+                   f"({', '.join(_WEIGHTED_TYPES)}), not to {info.name}")
+        w = np.ascontiguousarray(importance, dtype=np.float32)
+        if w.shape != (inner,):
+            _raise("ARGUMENT", f"importance has shape {w.shape}; it must be 1-D with one weight "
+                   f"per column ({inner},)")
+        if inner > 0:  # no rows to weight otherwise
+            return _native.quantize(x, info.name, w).reshape(x.shape[:-1] + (row_bytes,))
     return _native.quantize(x, info.name).reshape(x.shape[:-1] + (row_bytes,))

@@ -74,6 +74,7 @@ static void test_version_and_names(void) {
   CHECK(mwt_version_number() == MWT_VERSION_NUMBER);
   CHECK(mwt_abi_version() == MWT_ABI_VERSION);
   CHECK(strcmp(mwt_code_name(MWT_E_TRUNCATED), "TRUNCATED") == 0);
+  CHECK(strcmp(mwt_active_isa(), "scalar") == 0 || strcmp(mwt_active_isa(), "avx2") == 0);
   CHECK(strcmp(mwt_code_name(MWT_E_NO_MEMORY), "NO_MEMORY") == 0);
   CHECK(strcmp(mwt_code_name((mwt_code)999), "UNKNOWN") == 0);
   CHECK(strcmp(mwt_format_name(MWT_FORMAT_GGUF), "gguf") == 0);

@@ -143,7 +143,8 @@ MWT_API MWT_NODISCARD mwt_status* mwt_convert_from_f32(mwt_dtype dst_dtype, cons
                                                        size_t n, void* dst);
 
 /* Dequantize: decode n values of `dtype` from src (src_bytes bytes) into dst (n floats), with
- * the scalar reference decoders, bit-identical to gguf-py's numpy dequantize. Accepts the ggml
+ * the SIMD kernels of the active ISA (mwt_active_isa) where they exist and the scalar reference
+ * decoders otherwise; every path is bit-identical to gguf-py's numpy dequantize. Accepts the ggml
  * block types for which mwt_can_dequantize is 1 and the plain dtypes (floats exactly as
  * mwt_convert_to_f32; integers and BOOL to the nearest float). Errors: MWT_E_BAD_DTYPE for an
  * invalid id (ggml's removed ids included); MWT_E_UNSUPPORTED_FEATURE for a valid dtype that
@@ -154,11 +155,18 @@ MWT_API MWT_NODISCARD mwt_status* mwt_dequantize(mwt_dtype dtype, const void* sr
                                                  size_t src_bytes, float* dst, size_t n);
 /* 1 when mwt_dequantize accepts dtype, else 0 (invalid ids included). */
 MWT_API int mwt_can_dequantize(mwt_dtype dtype);
+/* The instruction set mwt_dequantize's kernels use: "avx2" or "scalar" (a static string). Chosen
+ * once per process from the CPU (AVX2 + FMA + F16C) and the environment variable
+ * MWT_FORCE_ISA=scalar|avx2, which can only narrow the choice: avx2 on a CPU without it, or an
+ * unknown value, selects "scalar". Results are bit-identical under every ISA. */
+MWT_API const char* mwt_active_isa(void);
 
 /* Quantize: encode n float32 values from src into dst (dst_bytes bytes) as `dtype`, with the
  * scalar reference encoders, byte-identical to gguf-py's numpy quantize. Accepts Q4_0, Q4_1,
- * Q5_0, Q5_1, Q8_0 and the float targets F32, F16, BF16 (rounded as mwt_convert_from_f32; all
- * inputs, NaN and Inf included). Block types need finite inputs: a NaN or +-Inf gives
+ * Q5_0, Q5_1, Q8_0, the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (no reference encoder exists:
+ * mwt's own deterministic scale search minimizing the squared error; gguf-py decodes the
+ * blocks exactly as mwt_dequantize does) and the float targets F32, F16, BF16 (rounded as
+ * mwt_convert_from_f32; all inputs, NaN and Inf included). Block types need finite inputs: a NaN or +-Inf gives
  * MWT_E_ARGUMENT naming its index, and nothing is written. (Q4_1 / Q5_1 order -0 below +0
  * when a block's minimum or maximum is a zero of both signs; numpy may store either sign.)
  * Errors: MWT_E_BAD_DTYPE for an
@@ -168,6 +176,14 @@ MWT_API int mwt_can_dequantize(mwt_dtype dtype);
  * not overlap; the caller owns both. */
 MWT_API MWT_NODISCARD mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n,
                                                void* dst, size_t dst_bytes);
+/* Quantize with importance weights: as mwt_quantize, with `weights` holding row_len
+ * non-negative finite floats applied to each row of row_len values of src (n must be whole
+ * rows, row_len whole blocks); the K-quant encoders then minimize the weighted squared error.
+ * weights NULL (with row_len 0) is mwt_quantize. MWT_E_ARGUMENT for weights with a type other
+ * than a K-quant, a bad row_len, or a NaN / Inf / negative weight. */
+MWT_API MWT_NODISCARD mwt_status* mwt_quantize_weighted(mwt_dtype dtype, const float* src,
+                                                        size_t n, void* dst, size_t dst_bytes,
+                                                        const float* weights, size_t row_len);
 /* 1 when mwt_quantize accepts dtype, else 0 (invalid ids included). */
 MWT_API int mwt_can_quantize(mwt_dtype dtype);
 

@@ -1,9 +1,11 @@
 // C ABI: dequantization (mwt_dequantize, mwt_can_dequantize) over quant/dequant.hpp and
-// quantization (mwt_quantize, mwt_can_quantize) over quant/quantize.hpp.
+// quantization (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize) over quant/quantize.hpp.
 #include <cstdint>
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
+#include "kernels/dequant.hpp"
+#include "kernels/dispatch.hpp"
 #include "quant/dequant.hpp"
 #include "quant/quantize.hpp"
 
@@ -14,11 +16,14 @@ MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_
   MWT_API_BEGIN
   if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_dequantize", "src is NULL");
   if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_dequantize", "dst is NULL");
-  mwt::detail::dequantize_scalar(static_cast<mwt::detail::DType>(dtype),
-                                 static_cast<const uint8_t*>(src), static_cast<uint64_t>(src_bytes),
-                                 dst, static_cast<uint64_t>(n));
+  // The active ISA's kernel where there is one (kernels/dequant.hpp), else the scalar decoder.
+  mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
+                                   static_cast<const uint8_t*>(src),
+                                   static_cast<uint64_t>(src_bytes), dst, static_cast<uint64_t>(n));
   MWT_API_END
 }
+
+MWT_API const char* mwt_active_isa(void) { return mwt::detail::kernels::active_isa(); }
 
 MWT_API int mwt_can_dequantize(mwt_dtype dtype) {
   return mwt::detail::can_dequantize(static_cast<mwt::detail::DType>(dtype)) ? 1 : 0;
@@ -32,6 +37,21 @@ MWT_API mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n, vo
   mwt::detail::quantize_scalar(static_cast<mwt::detail::DType>(dtype), src,
                                static_cast<uint64_t>(n), static_cast<uint8_t*>(dst),
                                static_cast<uint64_t>(dst_bytes));
+  MWT_API_END
+}
+
+MWT_API mwt_status* mwt_quantize_weighted(mwt_dtype dtype, const float* src, size_t n, void* dst,
+                                          size_t dst_bytes, const float* weights,
+                                          size_t row_len) {
+  MWT_API_BEGIN
+  if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_quantize_weighted", "src is NULL");
+  if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_quantize_weighted", "dst is NULL");
+  if (weights == nullptr && row_len != 0)
+    mwt::capi::bad_argument("mwt_quantize_weighted", "weights is NULL with row_len > 0");
+  mwt::detail::quantize_scalar(static_cast<mwt::detail::DType>(dtype), src,
+                               static_cast<uint64_t>(n), static_cast<uint8_t*>(dst),
+                               static_cast<uint64_t>(dst_bytes), weights,
+                               static_cast<uint64_t>(row_len));
   MWT_API_END
 }
 
