@@ -1,6 +1,7 @@
-// Quant area: dequantization (mwt_dequantize, mwt_can_dequantize) and quantization
+// Quant area: dequantization (mwt_dequantize_threads, mwt_can_dequantize) and quantization
 // (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize). Inputs are pinned buffer views or
 // arrays the call owns, so the coding runs without the GIL.
+#include <optional>
 #include <string>
 
 #include "native.hpp"
@@ -14,18 +15,62 @@ mwt_dtype lookup_dtype(const std::string& name) {
   return dt;
 }
 
-// n values of `dtype_name` from the bytes of `raw` (any C-contiguous buffer) -> 1-D float32.
-// The library checks that n is whole blocks and that raw holds exactly n values.
-py::array_t<float> dequantize(const py::object& raw, const std::string& dtype_name, size_t n) {
+// A writable C-contiguous float32 numpy array to dequantize into, pinned (no resize, no
+// release) while this lives; create and destroy it with the GIL held, use data() without it.
+// Every way `out` can be unfit is reported as the mwt error a caller would look for.
+class OutputView {
+ public:
+  OutputView(const py::object& out, size_t n) {
+    if (!py::isinstance<py::array>(out))
+      fail(MWT_E_ARGUMENT, "out must be a numpy.ndarray of float32, not " +
+                               std::string(py::str(py::type::of(out).attr("__name__"))));
+    const auto arr = py::reinterpret_borrow<py::array>(out);
+    if (!arr.dtype().equal(py::dtype::of<float>()))
+      fail(MWT_E_TYPE_MISMATCH, "out has dtype " + std::string(py::str(arr.dtype())) +
+                                    "; it must be float32 (native byte order)");
+    if (static_cast<size_t>(arr.size()) != n)
+      fail(MWT_E_SIZE_MISMATCH, "out holds " + std::to_string(arr.size()) +
+                                    " values; the tensor has " + std::to_string(n));
+    if (!(arr.flags() & py::array::c_style))
+      fail(MWT_E_ARGUMENT, "out must be C-contiguous");
+    if (!arr.writeable()) fail(MWT_E_ARGUMENT, "out is read-only");
+    if (PyObject_GetBuffer(out.ptr(), &view_, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0)
+      throw py::error_already_set();
+  }
+  ~OutputView() { PyBuffer_Release(&view_); }
+  OutputView(const OutputView&) = delete;
+  OutputView& operator=(const OutputView&) = delete;
+  float* data() const noexcept { return static_cast<float*>(view_.buf); }
+
+ private:
+  Py_buffer view_{};
+};
+
+// n values of `dtype_name` from the bytes of `raw` (any C-contiguous buffer) -> float32: a new
+// 1-D array, or `out` (OutputView's rules) filled and returned. The library checks that n is
+// whole blocks, that raw holds exactly n values and that raw and out do not overlap. threads:
+// 0 = the library's default, 1 = this thread only (mwt_dequantize_threads).
+py::object dequantize(const py::object& raw, const std::string& dtype_name, size_t n,
+                      const py::object& out, int threads) {
   const mwt_dtype dt = lookup_dtype(dtype_name);
   BufferView src(raw);
-  py::array_t<float> out(static_cast<py::ssize_t>(n));
-  float* dst = out.mutable_data();
+  py::object result;
+  float* dst = nullptr;
+  std::optional<OutputView> pinned;
+  if (out.is_none()) {
+    py::array_t<float> fresh(static_cast<py::ssize_t>(n));
+    dst = fresh.mutable_data();
+    result = std::move(fresh);
+  } else {
+    pinned.emplace(out, n);
+    dst = pinned->data();
+    result = out;
+  }
   {
     py::gil_scoped_release nogil;
-    check(mwt_dequantize(dt, src.data(), src.size(), dst, n));
+    check(mwt_dequantize_threads(dt, src.data(), src.size(), dst, n, threads));
   }
-  return out;
+  return result;
 }
 
 // A float32 array (any shape, converted to C order) -> 1-D uint8 array of the packed `dtype`
@@ -69,7 +114,10 @@ void register_quant(py::module_& m) {
       "active_isa", [] { return std::string(mwt_active_isa()); },
       "The instruction set dequantize's kernels use: \"avx2\" or \"scalar\".");
   m.def("dequantize", &dequantize, py::arg("raw"), py::arg("dtype"), py::arg("n"),
-        "n values of packed `dtype` bytes (any C-contiguous buffer) -> 1-D float32 array.");
+        py::arg("out") = py::none(), py::arg("threads") = 0,
+        "n values of packed `dtype` bytes (any C-contiguous buffer) -> a new 1-D float32 array, "
+        "or `out` (a writable C-contiguous float32 ndarray of n values) filled and returned; "
+        "`threads`: 0 = default, 1 = this thread only.");
   m.def(
       "can_dequantize",
       [](const std::string& name) { return mwt_can_dequantize(lookup_dtype(name)) != 0; },

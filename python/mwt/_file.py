@@ -118,7 +118,9 @@ class Tensor:
         if dtype is None:
             return self.numpy()
         target = np.dtype(dtype)
-        if self.dtype in QUANTIZED_DTYPES:
+        if self.dtype in QUANTIZED_DTYPES or (target == np.float32
+                                              and _can_dequantize(self.dtype)):
+            # The library's (threaded) decoder; exactly what the numpy casts below give.
             values = self.dequantize()
             return values if target == np.float32 else values.astype(target)
         if self.dtype == "C64" and target.kind != "c":
@@ -133,22 +135,29 @@ class Tensor:
         values = _native.convert_to_f32(self.raw(), self.dtype).reshape(self.shape)
         return values if target == np.float32 else values.astype(target)
 
-    def dequantize(self) -> np.ndarray:
-        """The values as a new float32 array in this tensor's shape, for any dtype.
+    def dequantize(self, *, out: Optional[np.ndarray] = None,
+                   threads: Optional[int] = None) -> np.ndarray:
+        """The values as float32 in this tensor's shape, for any dtype: a new array, or ``out``
+        filled and returned.
 
-        Quantized (ggml block) types go through the library's reference dequantizer, which
-        matches gguf-py's ``gguf.quants.dequantize`` bit for bit; float dtypes convert exactly
-        (F64 rounds to nearest); integer and bool tensors become the nearest float32. Raises
-        :class:`mwt.UnsupportedFeatureError` naming the dtype for a block type that has no
-        dequantizer (see :func:`mwt.can_dequantize`), ``TypeError`` for complex (C64) data.
+        Quantized (ggml block) types go through the library's dequantizer, which matches
+        gguf-py's ``gguf.quants.dequantize`` bit for bit; float dtypes convert exactly (F64
+        rounds to nearest); integer and bool tensors become the nearest float32. ``out`` and
+        ``threads`` are those of :func:`mwt.dequantize`: ``out`` a writable C-contiguous float32
+        array with :attr:`numel` elements (any shape; returned as is, so one buffer can serve
+        many tensors), ``threads`` None for the default (large tensors split over the CPUs) or a
+        positive count (1 = the calling thread). Raises :class:`mwt.UnsupportedFeatureError`
+        naming the dtype for a block type that has no dequantizer (see
+        :func:`mwt.can_dequantize`), ``TypeError`` for complex (C64) data, and the errors of
+        :func:`mwt.dequantize` for an unfit ``out`` or ``threads``.
         """
-        if self.dtype in QUANTIZED_DTYPES:
-            if not _can_dequantize(self.dtype):
-                _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
-                       f"mwt has no decoder for {self.dtype} "
-                       "(use t.raw() for the bytes)")
-            return _dequantize(self.raw(), self.dtype, self.shape)
-        return self.to_numpy(np.float32)
+        if self.dtype in QUANTIZED_DTYPES and not _can_dequantize(self.dtype):
+            _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
+                   f"mwt has no decoder for {self.dtype} "
+                   "(use t.raw() for the bytes)")
+        if self.dtype in QUANTIZED_DTYPES or _can_dequantize(self.dtype):
+            return _dequantize(self.raw(), self.dtype, self.shape, out=out, threads=threads)
+        return self.to_numpy(np.float32)  # C64 and the sub-byte floats: refused there
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         if dtype is not None and np.dtype(dtype) != NUMPY_DTYPES.get(self.dtype):

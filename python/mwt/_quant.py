@@ -1,6 +1,7 @@
 """Dequantization: packed ggml block data and the plain dtypes to float32, through the library's
 SIMD kernels (see :func:`active_isa`) or its scalar reference decoders, which all agree with
-gguf-py's ``gguf.quants.dequantize`` bit for bit.
+gguf-py's ``gguf.quants.dequantize`` bit for bit; large tensors split over threads, into a new
+array or a caller's ``out=`` buffer.
 Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte-identical to gguf-py's
 ``gguf.quants.quantize``), to the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (mwt's own encoder,
 optionally with importance weights) and to the float dtypes F32, F16, BF16.
@@ -13,7 +14,8 @@ and the activation-only Q8_1 / Q8_K, which raise :class:`mwt.UnsupportedFeatureE
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+import numbers
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -36,6 +38,10 @@ def active_isa() -> str:
     """
     return str(_native.active_isa())
 
+# The most threads one call starts; larger requests count as this (mwt.h,
+# mwt_dequantize_threads).
+_MAX_THREADS = 256
+
 # The types whose quantizer takes importance weights.
 _WEIGHTED_TYPES = ("Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K")
 
@@ -48,16 +54,45 @@ def can_dequantize(dtype: str) -> bool:
     return bool(_native.can_dequantize(dtype_info(dtype).name))
 
 
-def dequantize(raw: Any, dtype: str, shape: Sequence[int]) -> np.ndarray:
-    """Decode packed ``dtype`` data to a new float32 array of ``shape`` (numpy order).
+def _native_threads(threads: Optional[int]) -> int:
+    """``threads`` as the native layer's count: None -> 0 (the library default)."""
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        _raise("ARGUMENT", f"threads must be None or a positive int, not {threads!r}")
+    if threads < 1:
+        _raise("ARGUMENT", f"threads is {threads}; it must be None (the default) or a positive "
+               "int (1 = the calling thread only)")
+    return min(int(threads), _MAX_THREADS)
+
+
+def dequantize(raw: Any, dtype: str, shape: Sequence[int], *, out: Optional[np.ndarray] = None,
+               threads: Optional[int] = None) -> np.ndarray:
+    """Decode packed ``dtype`` data to float32 values of ``shape`` (numpy order): a new array of
+    that shape, or ``out`` filled in place.
 
     ``raw`` is any C-contiguous buffer (bytes, a uint8 numpy array, a memoryview, …) holding
     exactly the tensor's bytes. For a block type the innermost dimension must be a multiple of
     the block size (GGUF rows are whole blocks). Plain dtypes are accepted too: floats convert
     exactly (F64 rounds to nearest), integers and BOOL become the nearest float32.
 
+    ``out``: a writable, C-contiguous ``numpy.float32`` array with exactly as many elements as
+    ``shape`` (any shape of that size: a flat buffer reused across tensors works). It is filled
+    and returned as is, in its own shape, so a loop over tensors can decode into one buffer
+    without allocating. It must not share memory with ``raw``.
+
+    ``threads``: ``None`` (the default) splits large tensors over as many threads as the
+    machine has CPUs (or the environment variable ``MWT_NUM_THREADS``, read once per process);
+    ``1`` keeps the work on the calling thread; ``n`` uses at most ``n`` (at most 256). Each
+    thread takes at least 2^19 values (2 MiB of output), so small tensors always run on one
+    thread, and the result is bit-identical for every thread count. The GIL is released while
+    decoding.
+
     Raises :class:`mwt.BadShapeError` when the innermost dimension is not whole blocks,
-    :class:`mwt.SizeMismatchError` when ``raw`` has the wrong number of bytes,
+    :class:`mwt.SizeMismatchError` when ``raw`` has the wrong number of bytes or ``out`` the
+    wrong number of elements, :class:`mwt.TypeMismatchError` when ``out`` is not float32,
+    :class:`mwt.ArgumentError` when ``out`` is not a numpy array, is read-only, not
+    C-contiguous or overlaps ``raw``, and for a ``threads`` that is not None or a positive int,
     :class:`mwt.UnsupportedFeatureError` for a dtype without a dequantizer (see
     :func:`can_dequantize`) and :class:`mwt.BadDtypeError` for an unknown name.
     """
@@ -71,9 +106,13 @@ def dequantize(raw: Any, dtype: str, shape: Sequence[int]) -> np.ndarray:
     if inner % info.block_size != 0:
         _raise("BAD_SHAPE", f"innermost dimension {inner} of shape {dims} is not a multiple of "
                f"the {info.name} block size {info.block_size}")
+    n_threads = _native_threads(threads)
     if isinstance(raw, np.ndarray):
         raw = np.ascontiguousarray(raw)
-    return _native.dequantize(raw, info.name, math.prod(dims)).reshape(dims)
+    n = math.prod(dims)
+    if out is not None:
+        return _native.dequantize(raw, info.name, n, out, n_threads)
+    return _native.dequantize(raw, info.name, n, None, n_threads).reshape(dims)
 
 
 def can_quantize(dtype: str) -> bool:

@@ -1,6 +1,7 @@
 /* End-to-end test of the C ABI from strict C99: write GGUF and safetensors with the writer, open
  * them, walk metadata through the typed getters, check error codes (TYPE_MISMATCH for GG-12,
- * IO, BAD_MAGIC, TRUNCATED, ARGUMENT) and free everything. Usage: test_c_api <scratch-dir>. */
+ * IO, BAD_MAGIC, TRUNCATED, ARGUMENT), dequantize on several threads, and free everything.
+ * Usage: test_c_api <scratch-dir>. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,55 @@ static void test_conversions(void) {
   CHECK(bf[0] == 0x3f80 && bf[1] == 0xc000);
   FAILS(mwt_convert_to_f32(MWT_DTYPE_Q4_K, k_h, 4, out), MWT_E_BAD_DTYPE);
   FAILS(mwt_convert_to_f32(MWT_DTYPE_F16, NULL, 4, out), MWT_E_ARGUMENT);
+}
+
+/* mwt_dequantize_threads: Q8_0 data large enough to split over threads (2^20 values) decode to
+ * the same bits for every thread count, equal to d * q computed here. */
+static void test_dequantize_threads(void) {
+  const size_t n_blocks = (size_t)1 << 15, n = n_blocks * 32;
+  unsigned char* raw = (unsigned char*)malloc(n_blocks * 34);
+  float* one = (float*)malloc(n * sizeof(float));
+  float* many = (float*)malloc(n * sizeof(float));
+  size_t b, i;
+  int threads;
+  int exact = 1;
+  if (raw == NULL || one == NULL || many == NULL) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  for (b = 0; b < n_blocks; ++b) {
+    /* f16 scale 2^-k (k = 0..7), then 32 int8 quants */
+    const uint16_t d = (uint16_t)(0x3c00 - ((b % 8) << 10));
+    raw[b * 34] = (unsigned char)(d & 0xff);
+    raw[b * 34 + 1] = (unsigned char)(d >> 8);
+    for (i = 0; i < 32; ++i) raw[b * 34 + 2 + i] = (unsigned char)((b * 31u + i * 7u) & 0xff);
+  }
+  OK(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34, one, n, 1));
+  for (b = 0; b < n_blocks && exact; ++b)
+    for (i = 0; i < 32; ++i) {
+      const float want = (float)(int8_t)raw[b * 34 + 2 + i] / (float)(1u << (b % 8));
+      if (one[b * 32 + i] != want) exact = 0;
+    }
+  CHECK(exact);
+  for (threads = 0; threads <= 4; ++threads) {
+    memset(many, 0xff, n * sizeof(float));
+    OK(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34, many, n, threads));
+    CHECK(memcmp(one, many, n * sizeof(float)) == 0);
+  }
+  memset(many, 0xff, n * sizeof(float));
+  OK(mwt_dequantize(MWT_DTYPE_Q8_0, raw, n_blocks * 34, many, n));
+  CHECK(memcmp(one, many, n * sizeof(float)) == 0);
+  FAILS(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34, many, n, -1), MWT_E_ARGUMENT);
+  FAILS(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34, NULL, n, 2), MWT_E_ARGUMENT);
+  FAILS(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34, many, n - 1, 2),
+        MWT_E_BAD_SHAPE);
+  FAILS(mwt_dequantize_threads(MWT_DTYPE_Q8_0, raw, n_blocks * 34 - 1, many, n, 2),
+        MWT_E_SIZE_MISMATCH);
+  FAILS(mwt_dequantize_threads(MWT_DTYPE_F32, many, 64, many + 8, 16, 2), MWT_E_ARGUMENT);
+  OK(mwt_dequantize_threads(MWT_DTYPE_Q8_0, NULL, 0, NULL, 0, 3));
+  free(raw);
+  free(one);
+  free(many);
 }
 
 static void test_options(void) {
@@ -455,6 +505,7 @@ int main(int argc, char** argv) {
   test_version_and_names();
   test_status_and_null_safety();
   test_conversions();
+  test_dequantize_threads();
   test_options();
   test_gguf_roundtrip();
   test_safetensors_roundtrip();

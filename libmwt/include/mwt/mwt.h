@@ -149,11 +149,25 @@ MWT_API MWT_NODISCARD mwt_status* mwt_convert_from_f32(mwt_dtype dst_dtype, cons
  * mwt_convert_to_f32; integers and BOOL to the nearest float). Errors: MWT_E_BAD_DTYPE for an
  * invalid id (ggml's removed ids included); MWT_E_UNSUPPORTED_FEATURE for a valid dtype that
  * has no decoder; MWT_E_BAD_SHAPE when n is not a whole number of blocks; MWT_E_SIZE_MISMATCH
- * when src_bytes is not the size of n values; MWT_E_ARGUMENT for a NULL buffer with n > 0.
- * src and dst must not overlap; the caller owns both. */
+ * when src_bytes is not the size of n values; MWT_E_ARGUMENT for a NULL buffer with n > 0, or
+ * when src and dst overlap. The caller owns both buffers. Runs on the default number of threads,
+ * as mwt_dequantize_threads with n_threads 0 (small inputs stay on the calling thread). */
 MWT_API MWT_NODISCARD mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src,
                                                  size_t src_bytes, float* dst, size_t n);
-/* 1 when mwt_dequantize accepts dtype, else 0 (invalid ids included). */
+/* Dequantize on up to n_threads threads: as mwt_dequantize, with dst bit-identical for every
+ * thread count. Each thread decodes one contiguous range of whole blocks of at least a minimum
+ * size (currently 2^19 values, a tuning constant), so smaller inputs run on the calling thread
+ * alone. n_threads: 0 = the default, which is the environment variable MWT_NUM_THREADS when it
+ * is a positive integer (read once per process), else the number of CPUs; 1 = only the calling
+ * thread; counts above 256 count as 256. Threads are started by the call and joined before it
+ * returns; if the system refuses a thread, its share runs on the calling thread. Errors: those
+ * of mwt_dequantize, all checked before any thread starts, and MWT_E_ARGUMENT for a negative
+ * n_threads. */
+MWT_API MWT_NODISCARD mwt_status* mwt_dequantize_threads(mwt_dtype dtype, const void* src,
+                                                         size_t src_bytes, float* dst, size_t n,
+                                                         int n_threads);
+/* 1 when mwt_dequantize (and mwt_dequantize_threads) accepts dtype, else 0 (invalid ids
+ * included). */
 MWT_API int mwt_can_dequantize(mwt_dtype dtype);
 /* The instruction set mwt_dequantize's kernels use: "avx2" or "scalar" (a static string). Chosen
  * once per process from the CPU (AVX2 + FMA + F16C) and the environment variable

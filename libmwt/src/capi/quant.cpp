@@ -1,6 +1,8 @@
-// C ABI: dequantization (mwt_dequantize, mwt_can_dequantize) over quant/dequant.hpp and
-// quantization (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize) over quant/quantize.hpp.
+// C ABI: dequantization (mwt_dequantize, mwt_dequantize_threads, mwt_can_dequantize) over
+// kernels/dequant.hpp and quantization (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize)
+// over quant/quantize.hpp.
 #include <cstdint>
+#include <string>
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
@@ -9,17 +11,47 @@
 #include "quant/dequant.hpp"
 #include "quant/quantize.hpp"
 
+namespace {
+
+// The body of mwt_dequantize and mwt_dequantize_threads; runs inside their barriers.
+void dequantize_checked(const char* function, mwt_dtype dtype, const void* src, size_t src_bytes,
+                        float* dst, size_t n, int n_threads) {
+  if (n > 0 && src == nullptr) mwt::capi::bad_argument(function, "src is NULL");
+  if (n > 0 && dst == nullptr) mwt::capi::bad_argument(function, "dst is NULL");
+  if (n_threads < 0)
+    mwt::capi::bad_argument(function, "n_threads is " + std::to_string(n_threads) +
+                                          "; it must be 0 (the default) or a positive count");
+  // Overlap would be a data race between threads as well as wrong output: refuse it. Addresses
+  // compare as integers, which is defined for pointers into unrelated objects; range ends
+  // saturate, so absurd sizes (refused later as SIZE_MISMATCH) cannot wrap around here.
+  const auto end_of = [](uintptr_t begin, size_t count, size_t unit) {
+    return count > (UINTPTR_MAX - begin) / unit ? UINTPTR_MAX : begin + count * unit;
+  };
+  const auto s0 = reinterpret_cast<uintptr_t>(src), d0 = reinterpret_cast<uintptr_t>(dst);
+  if (n > 0 && src_bytes > 0 && s0 < end_of(d0, n, sizeof(float)) && d0 < end_of(s0, src_bytes, 1))
+    mwt::capi::bad_argument(function, "src and dst overlap");
+  // The active ISA's kernel where there is one (kernels/dequant.hpp), else the scalar decoder.
+  mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
+                                   static_cast<const uint8_t*>(src),
+                                   static_cast<uint64_t>(src_bytes), dst, static_cast<uint64_t>(n),
+                                   static_cast<unsigned>(n_threads));
+}
+
+}  // namespace
+
 extern "C" {
 
 MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_bytes,
                                    float* dst, size_t n) {
   MWT_API_BEGIN
-  if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_dequantize", "src is NULL");
-  if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_dequantize", "dst is NULL");
-  // The active ISA's kernel where there is one (kernels/dequant.hpp), else the scalar decoder.
-  mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
-                                   static_cast<const uint8_t*>(src),
-                                   static_cast<uint64_t>(src_bytes), dst, static_cast<uint64_t>(n));
+  dequantize_checked("mwt_dequantize", dtype, src, src_bytes, dst, n, 0);
+  MWT_API_END
+}
+
+MWT_API mwt_status* mwt_dequantize_threads(mwt_dtype dtype, const void* src, size_t src_bytes,
+                                           float* dst, size_t n, int n_threads) {
+  MWT_API_BEGIN
+  dequantize_checked("mwt_dequantize_threads", dtype, src, src_bytes, dst, n, n_threads);
   MWT_API_END
 }
 
