@@ -269,8 +269,45 @@ void register_file(py::module_& m) {
       .def("metadata_keys", &metadata_keys)
       .def("metadata_value", &metadata_value, py::arg("index"))
       .def("tensor_infos", &tensor_infos)
-      .def("tensor_view", &tensor_view, py::arg("index"), py::arg("dtype") = py::none());
+      .def("tensor_view", &tensor_view, py::arg("index"), py::arg("dtype") = py::none())
+      .def("quantization_json",
+           [](const File& f) {
+             char* json = nullptr;
+             size_t len = 0;
+             {
+               py::gil_scoped_release nogil;  // may sample tensor data
+               check(mwt_file_quantization(f.get(), &json, &len));
+             }
+             std::string text(json, len);
+             mwt_string_free(json);
+             return py::str(text);
+           })
+      .def(
+          "plan_quantization",
+          [](const File& f, uint32_t file_type) {
+            std::vector<mwt_dtype> types(mwt_file_tensor_count(f.get()));
+            check(mwt_file_plan_quantization(f.get(), file_type, types.data(), types.size()));
+            py::list out(types.size());
+            for (size_t i = 0; i < types.size(); ++i) out[i] = py::str(mwt_dtype_name(types[i]));
+            return out;
+          },
+          py::arg("file_type"));
 
+  m.def(
+      "file_type_name",
+      [](uint32_t value) -> py::object {
+        const char* name = mwt_file_type_name(value);
+        return name ? py::object(py::str(name)) : py::object(py::none());
+      },
+      py::arg("value"));
+  m.def(
+      "file_type_from_name",
+      [](const std::string& name) {
+        uint32_t v = 0;
+        check(mwt_file_type_from_name(name.c_str(), &v));
+        return v;
+      },
+      py::arg("name"));
   m.def("open", &open_file, py::arg("path"), py::arg("options"),
         "Open and validate a weight file; options maps mwt.h option keys to ints.");
   m.def(

@@ -5,6 +5,7 @@ numpy without copying, and every such array keeps the memory-mapped file alive o
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import types
@@ -326,6 +327,52 @@ class WeightFile:
             self._infos = native.tensor_infos()
             self._tensor_index = {info[0]: i for i, info in enumerate(self._infos)}
         return _TensorMap(self, self._infos, self._tensor_index)  # type: ignore[arg-type]
+
+    @property
+    def quantization(self) -> Dict[str, Any]:
+        """What the tensors say about how this file was quantized (a new dict per call).
+
+        Always: ``"format"`` and ``"scheme"``, a short name of what was found.
+
+        GGUF: ``"scheme"`` is the file type (``"Q4_K_M"``, ``"Q8_0"``, ``"F16"``, ...): the stated
+        ``general.file_type`` when it is a known value, else the inferred one.
+        ``"file_type"`` = ``{"stated": {"value", "name", "guessed"} or None, "inferred":
+        {"value", "name", "method", "matched", "of", "mismatches"} or None, "agree": bool or
+        None}``. Inference predicts every quantizable tensor's type with llama.cpp's per-tensor
+        rules for each modelled file type and keeps the best (``method="rules"``;
+        ``matched``/``of`` count agreeing tensors, ``mismatches`` lists up to 8 tensors whose type
+        differs from the rule), or names the file type after the majority type
+        (``method="majority"``) for mixes whose rules mwt does not model (IQ*, TQ*, MXFP4).
+        ``"histogram"``: per type ``{"type", "tensors", "params", "bytes", "bits_per_weight"}``,
+        most bytes first; ``"params"``, ``"bytes"``, ``"bits_per_weight"`` over all tensors;
+        ``"quantizable_bits_per_weight"`` over the tensors llama.cpp quantizes; ``"groups"``:
+        the same per tensor group (``"attn_v"``, ``"ffn_down"``, ``"token_embd"``, ...) with a
+        ``"types"`` count.
+
+        Other formats: ``"scheme"`` is ``"GPTQ"``, ``"AWQ"``, ``"bitsandbytes-nf4"``,
+        ``"bitsandbytes-fp4"``, ``"bitsandbytes-int8"``, ``"FP8"``, ``"compressed-tensors"``,
+        ``"MLX"``, ``"fake-quant"``, ``"mixed"`` or ``"none"``; ``"methods"`` lists each method
+        found (``"method"``, ``"bits"``, ``"group_size"`` (-1: one group per row), ``"packing"``,
+        ``"modules"``, ``"example"`` and method-specific fields such as GPTQ ``desc_act`` /
+        ``sym``, bitsandbytes ``quant_type`` / ``blocksize`` / ``double_quant``, FP8 ``format`` /
+        ``scale_layout`` / ``block_size``, MLX ``mode``); ``"fake_quant"`` lists float tensors
+        whose values sit on a small affine grid (``"tensor"``, ``"bits"``, ``"group_size"``,
+        ``"levels"``), with ``"fake_quant_checked"`` / ``"float_weights"`` counting the tensors
+        sampled and present; ``"config"`` (when a ``quantize_config.json``,
+        ``quant_config.json`` or ``config.json`` quantization section sits beside the file) holds
+        the settings read, ``"warnings"`` and ``"disagreements"`` with the tensors;
+        ``"unrecognized"`` counts modules whose names look quantized but fit no known layout.
+        """
+        return json.loads(self._require_open()._native.quantization_json())
+
+    def plan_quantization(self, file_type: str) -> Dict[str, str]:
+        """The type llama.cpp's quantizer gives each tensor of this GGUF file for ``file_type``
+        (``"Q4_K_M"``, ``"Q8_0"``, ...): name -> dtype name, in file order. Tensors it leaves
+        alone (norms, biases, 1-D tensors, routers) keep their type."""
+        native = self._require_open()._native
+        value = _native.file_type_from_name(file_type)
+        types = native.plan_quantization(value)
+        return {info[0]: t for info, t in zip(native.tensor_infos(), types)}
 
     def close(self) -> None:
         """Release this object's reference to the native file (idempotent). Tensor arrays

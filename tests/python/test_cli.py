@@ -20,7 +20,7 @@ from mwt.cli import main  # noqa: E402
 
 TOKENS = [f"tok{i}" for i in range(20)]
 JSON_KEYS = {"path", "format", "version", "file_size", "alignment", "data_offset", "shards",
-             "warnings", "metadata", "tensors", "totals"}
+             "warnings", "metadata", "tensors", "totals", "quantization"}
 
 
 def _strict_json(text: str):
@@ -121,6 +121,12 @@ def test_gguf_json_matches_gguf_py_and_mwt(files, capsys):
         by_dtype[t.tensor_type.name] = by_dtype.get(t.tensor_type.name, 0) + int(t.n_bytes)
     assert totals["bytes_by_dtype"] == by_dtype
     assert sum(totals["parameters_by_dtype"].values()) == totals["parameters"]
+    # The quantization block is the library's report; its histogram agrees with gguf-py.
+    q = r["quantization"]
+    with mwt.open(files["gguf"]) as wf:
+        assert q == wf.quantization
+    assert q["format"] == "gguf"
+    assert {h["type"]: h["bytes"] for h in q["histogram"]} == by_dtype
 
 
 def test_gguf_text(files, capsys):
@@ -198,6 +204,12 @@ def test_section_flags(files, capsys):
     assert rc == 0 and "token_embd.weight" in out and "tokenizer.ggml.tokens" not in out
     rc, out, _ = run(capsys, "inspect", "--metadata", files["gguf"])
     assert rc == 0 and "tokenizer.ggml.tokens" in out and "token_embd.weight" not in out
+    assert "quantization" not in out
+    rc, out, _ = run(capsys, "inspect", "--json", "--quantization", files["gguf"])
+    r = _strict_json(out)
+    assert rc == 0 and "quantization" in r and "tensors" not in r and "metadata" not in r
+    rc, out, _ = run(capsys, "inspect", "--quantization", files["gguf"])
+    assert rc == 0 and "quantization  " in out and "tokenizer.ggml.tokens" not in out
 
 
 @pytest.mark.parametrize("which", ["garbage", "truncated", "missing"])

@@ -327,6 +327,38 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_offset(const mwt_file* f, size
  * legacy safetensors files; NULL for a tensor of 0 bytes. */
 MWT_API MWT_NODISCARD mwt_status* mwt_file_tensor_data(const mwt_file* f, size_t i, const void** data);
 
+/* ------------------------------------------------- quantization schemes */
+
+/* What the file's tensors say about how it was quantized, as one JSON object (UTF-8, NUL-
+ * terminated, *len bytes without the NUL), allocated for the caller: free it with
+ * mwt_string_free. Members: "format"; "scheme" (a GGUF file type such as "Q4_K_M", or for
+ * other formats "GPTQ", "AWQ", "bitsandbytes-nf4", "FP8", "compressed-tensors", "MLX",
+ * "fake-quant", "mixed", "none"); GGUF: "file_type" {"stated", "inferred", "agree"},
+ * "histogram", "bits_per_weight", "groups"; other formats: "methods", "fake_quant",
+ * "config", "unrecognized".
+ * The members and their meaning are documented with the Python API (mwt.WeightFile.quantization).
+ * Reads names, dtypes, shapes and bounded samples of tensor data. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_quantization(const mwt_file* file, char** json,
+                                                        size_t* len);
+/* Releases a string the library allocated for the caller (NULL is accepted). */
+MWT_API void mwt_string_free(char* str);
+
+/* GGUF file types (llama_ftype, general.file_type). Name of a value ("Q4_K_M", "F16", "F32";
+ * the GUESSED flag 1024 is ignored), or NULL for an unknown value. */
+MWT_API const char* mwt_file_type_name(uint32_t file_type);
+/* Value for a name (case-insensitive; "MOSTLY_" prefix and "ALL_F32" accepted); MWT_E_ARGUMENT
+ * for an unknown name. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_type_from_name(const char* name, uint32_t* out);
+/* The type llama.cpp's quantizer would give each tensor of a GGUF `file` when quantizing it to
+ * `file_type`: types[i] for tensor i (n must be the tensor count). Tensors it does not quantize
+ * (norms, biases, 1-D, routers, ...) keep their type. Uses the file's metadata (architecture,
+ * block_count, head counts, expert_count). Modelled: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1,
+ * Q8_0, Q2_K, Q2_K_S, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K; other file types give their base
+ * type to every quantizable tensor. MWT_E_ARGUMENT for an unknown file type or a wrong n. */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_plan_quantization(const mwt_file* file,
+                                                             uint32_t file_type,
+                                                             mwt_dtype* types, size_t n);
+
 /* ---------------------------------------------------------------- writer */
 
 /* Collects metadata and tensors, then writes a GGUF (v3) or safetensors file atomically:

@@ -7,8 +7,12 @@
 //             "fake-quant", "mixed" or "none" (plain float weights).
 // GGUF files (scheme_gguf.cpp): "file_type" (stated / inferred / agree), "histogram",
 //   "bits_per_weight", "groups".
-// Other formats (scheme_tensors.cpp): "methods" (one entry per quantization method found, with
-//   bits, group size, packing and method-specific fields) and "fake_quant".
+// Other formats (scheme_tensors*.cpp): "methods" (one entry per quantization method found,
+//   with bits, group size, packing and method-specific fields), "fake_quant" (float tensors on a
+//   small affine grid) with "fake_quant_checked" / "float_weights" counts, "config" (settings
+//   read from quantize_config.json / quant_config.json / config.json beside the weights, with
+//   warnings and disagreements with the tensors) and "unrecognized" (modules whose names look
+//   quantized but fit no known layout).
 // Detection reads names, dtypes and shapes, and for a few decisions (GPTQ desc_act, fake-quant
 // levels) a bounded sample of tensor data; it never fails on odd input: what it cannot classify
 // it leaves out. Errors only come from reading data (Error(IO) of a vanished shard).

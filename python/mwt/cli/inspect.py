@@ -1,4 +1,5 @@
-"""`mwt inspect`: format, sizes, metadata, tensor table and totals of a weight file or directory."""
+"""`mwt inspect`: format, sizes, metadata, tensor table, totals and the quantization scheme of a
+weight file or directory."""
 
 from __future__ import annotations
 
@@ -10,21 +11,24 @@ import sys
 from typing import Any
 
 from . import _format as fmt
+from ._quant_text import quantization_lines
 
-HELP = "show format, metadata, tensors and totals of a weight file or directory"
+HELP = "show format, metadata, tensors, totals and quantization scheme of a weight file or directory"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "inspect", help=HELP, description=HELP + ". Shapes are in numpy order (outermost first).",
-        epilog="Without --metadata/--tensors every section is shown; with either flag only the "
-               "chosen sections are (the file summary and totals always are).")
+        epilog="Without --metadata/--tensors/--quantization every section is shown; with any of "
+               "them only the chosen sections are (the file summary and totals always are).")
     p.add_argument("path", metavar="FILE|DIR",
                    help="GGUF or safetensors file, model.safetensors.index.json, or a shard directory")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object on stdout (complete arrays, no summarizing)")
     p.add_argument("--metadata", action="store_true", help="show the metadata section")
     p.add_argument("--tensors", action="store_true", help="show the tensor table")
+    p.add_argument("--quantization", action="store_true",
+                   help="show the quantization scheme (GGUF file type, methods, bits per weight)")
     p.set_defaults(func=run)
 
 
@@ -43,7 +47,8 @@ def _numel(t: Any) -> int:
     return int(t.numel) if getattr(t, "numel", None) is not None else math.prod(t.shape)
 
 
-def collect(wf: Any, metadata: bool = True, tensors: bool = True) -> dict[str, Any]:
+def collect(wf: Any, metadata: bool = True, tensors: bool = True,
+            quantization: bool = True) -> dict[str, Any]:
     """The inspect report as plain JSON-ready data (the schema of `mwt inspect --json`)."""
     report: dict[str, Any] = {
         "path": str(wf.path),
@@ -80,6 +85,8 @@ def collect(wf: Any, metadata: bool = True, tensors: bool = True) -> dict[str, A
         "bytes_by_dtype": dict(sorted(bytes_by.items())),
         "parameters_by_dtype": dict(sorted(params_by.items())),
     }
+    if quantization:
+        report["quantization"] = wf.quantization
     return report
 
 
@@ -148,9 +155,10 @@ def run(args: argparse.Namespace) -> int:
     import mwt
 
     # No flag means "everything"; a flag narrows the output to the named sections.
-    show_all = not (args.metadata or args.tensors)
+    show_all = not (args.metadata or args.tensors or args.quantization)
     with mwt.open(args.path) as wf:
-        report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors)
+        report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors,
+                         quantization=show_all or args.quantization)
         if args.json:
             sys.stdout.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
             return 0
@@ -160,5 +168,7 @@ def run(args: argparse.Namespace) -> int:
         if "tensors" in report:
             blocks.append(_tensors_text(wf, report))
         blocks.append(_totals_text(report))
+        if "quantization" in report:
+            blocks.append(quantization_lines(report["quantization"]))
     sys.stdout.write("\n\n".join("\n".join(b) for b in blocks) + "\n")
     return 0

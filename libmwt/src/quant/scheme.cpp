@@ -1,0 +1,19 @@
+// The quantization report's top level (quant/scheme.hpp): the format, then the GGUF or the
+// tensor-table part.
+#include "quant/scheme.hpp"
+
+namespace mwt::detail::quant {
+
+std::string quantization_report_json(const WeightFile& file) {
+  JsonOut out;
+  out.begin_object();
+  out.field("format", format_name(file.format));
+  if (file.format == Format::GGUF)
+    describe_gguf_quantization(file, out);
+  else
+    describe_tensor_quantization(file, out);
+  out.end_object();
+  return out.take();
+}
+
+}  // namespace mwt::detail::quant
