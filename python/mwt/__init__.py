@@ -52,6 +52,7 @@ from ._errors import (
 )
 from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.open is the API
 from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quantize
+from ._quantize_file import QUANTIZE_FILE_TYPES, QuantizeResult, quantize_file
 from ._save import RawTensor, save_gguf, save_safetensors
 
 __version__: str = _native.version_string()
@@ -81,6 +82,9 @@ __all__ = [
     "active_isa",
     "quantize",
     "can_quantize",
+    "quantize_file",
+    "QuantizeResult",
+    "QUANTIZE_FILE_TYPES",
     "MwtError",
     "IoError",
     "TruncatedError",

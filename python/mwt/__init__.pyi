@@ -49,6 +49,9 @@ from ._quant import active_isa as active_isa
 from ._quant import dequantize as dequantize
 from ._quant import can_quantize as can_quantize
 from ._quant import quantize as quantize
+from ._quantize_file import QUANTIZE_FILE_TYPES as QUANTIZE_FILE_TYPES
+from ._quantize_file import QuantizeResult as QuantizeResult
+from ._quantize_file import quantize_file as quantize_file
 from ._save import RawTensor as RawTensor
 from ._save import save_gguf as save_gguf
 from ._save import save_safetensors as save_safetensors
@@ -73,6 +76,9 @@ __all__ = [
     "active_isa",
     "quantize",
     "can_quantize",
+    "quantize_file",
+    "QuantizeResult",
+    "QUANTIZE_FILE_TYPES",
     "MwtError",
     "IoError",
     "TruncatedError",

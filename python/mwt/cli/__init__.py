@@ -9,11 +9,12 @@ import sys
 from typing import Sequence
 
 from . import inspect as _inspect
+from . import quantize as _quantize
 
 __all__ = ["main", "build_parser"]
 
 # Each entry registers one subcommand; a new subcommand is one module and one line here.
-_SUBCOMMANDS = (_inspect.register,)
+_SUBCOMMANDS = (_inspect.register, _quantize.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

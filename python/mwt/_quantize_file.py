@@ -1,0 +1,148 @@
+"""Quantizing a whole model to a GGUF file type (``mwt quantize``): every tensor gets the type
+llama.cpp's quantizer would give it for that file type (:meth:`WeightFile.plan_quantization`),
+so a ``Q4_K_M`` output is a normal Q4_K_M file: Q6_K on the output head and on ``attn_v`` /
+``ffn_down`` of the ``use_more_bits`` layers, Q4_K elsewhere, F32 norms and biases, and the
+row-divisibility fallbacks (Q5_0 / Q5_1 / Q8_0 / F16) where a row is not whole 256-value blocks.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import numpy as np
+
+from . import _native
+from ._errors import _raise
+
+__all__ = ["quantize_file", "QuantizeResult", "QUANTIZE_FILE_TYPES"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+# File types `quantize_file` can produce: every tensor type their rules can choose has an
+# mwt quantizer (the IQ*, TQ* and MXFP4 mixes need quantizers mwt does not have).
+QUANTIZE_FILE_TYPES = ("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K",
+                       "Q2_K_S", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S",
+                       "Q5_K_M", "Q6_K")
+
+# Called after each tensor: (tensors done, tensor count, name of the tensor just written).
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass
+class QuantizeResult:
+    """What :func:`quantize_file` wrote."""
+
+    path: str
+    file_type: str
+    tensors: int
+    quantized: int                       # tensors whose type changed
+    bytes_in: int                        # tensor bytes of the (converted) input
+    bytes_out: int                       # tensor bytes written
+    params: int
+    types: Dict[str, int] = field(default_factory=dict)   # output type -> tensor count
+
+    @property
+    def bits_per_weight(self) -> float:
+        return 8.0 * self.bytes_out / self.params if self.params else 0.0
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"path": self.path, "file_type": self.file_type, "tensors": self.tensors,
+                "quantized": self.quantized, "bytes_in": self.bytes_in,
+                "bytes_out": self.bytes_out, "params": self.params,
+                "bits_per_weight": self.bits_per_weight, "types": dict(self.types)}
+
+
+def _source_gguf(src: Path, tmp_dir: Path) -> Path:
+    """src itself when it is a GGUF file; a Hugging Face LLaMA checkpoint directory (or a
+    safetensors file with config.json beside it) converted to an F32 GGUF in tmp_dir."""
+    from ._file import detect_format
+    from .convert_hf import hf_llama_to_gguf
+
+    fmt = detect_format(src)
+    if fmt == "gguf":
+        return src
+    model_dir = src if src.is_dir() else src.parent
+    if fmt.startswith("safetensors") and (model_dir / "config.json").is_file():
+        out = tmp_dir / "source-f32.gguf"
+        hf_llama_to_gguf(model_dir, out, dtype="F32")
+        return out
+    _raise("UNSUPPORTED_FORMAT",
+           f"{src}: mwt quantize reads GGUF files and Hugging Face LLaMA checkpoints "
+           f"(safetensors with config.json); this is {fmt}")
+    raise AssertionError("unreachable")
+
+
+def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
+                  allow_requantize: bool = False, threads: Optional[int] = None,
+                  progress: Optional[ProgressFn] = None) -> QuantizeResult:
+    """Quantize the model at ``src`` to the GGUF file ``dst`` as ``file_type`` (one of
+    :data:`QUANTIZE_FILE_TYPES`, e.g. ``"Q4_K_M"``) and return a summary.
+
+    ``src``: a GGUF file (F32 / F16 / BF16 tensors, or quantized ones with
+    ``allow_requantize=True``: they are dequantized first, which compounds the error, hence
+    the opt-in), or a Hugging Face LLaMA checkpoint (directory with config.json and safetensors),
+    which is first converted with :func:`mwt.convert_hf.hf_llama_to_gguf` at F32 into a
+    temporary file next to ``dst``. Metadata is copied with its types;
+    ``general.file_type`` and ``general.quantization_version`` (2) are set. ``threads``
+    tensors are encoded at a time (default: the CPU count). The output is written atomically:
+    on any error ``dst`` is left as it was.
+    """
+    from ._file import open as open_file
+    from ._quant import quantize
+    from ._save import RawTensor, save_gguf
+
+    if file_type.upper() not in QUANTIZE_FILE_TYPES:
+        _raise("ARGUMENT", f"file type {file_type!r} is not one mwt can produce; choose one of "
+               + ", ".join(QUANTIZE_FILE_TYPES))
+    file_type = file_type.upper()
+    ft_value = _native.file_type_from_name(file_type)
+    dst_path = Path(dst)
+    workers = max(1, threads if threads is not None else (os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(dir=dst_path.resolve().parent, prefix=".mwt-quantize-") as tmp:
+        with open_file(_source_gguf(Path(src), Path(tmp))) as wf:
+            plan = wf.plan_quantization(file_type)
+            names: List[str] = list(wf.tensors.keys())
+            tensors = [wf.tensors[n] for n in names]
+            for t in tensors:
+                if plan[t.name] != t.dtype and t.dtype not in ("F32", "F16", "BF16") \
+                        and not allow_requantize:
+                    _raise("UNSUPPORTED_FEATURE",
+                           f"{t.name} is already {t.dtype}; re-quantizing compounds the error "
+                           f"(pass allow_requantize=True / --allow-requantize to do it anyway)")
+
+            def encode(t: Any) -> Any:
+                target = plan[t.name]
+                if target == t.dtype:
+                    return RawTensor(t.dtype, t.shape, np.asarray(t.raw()))
+                x = t.dequantize()
+                return RawTensor(target, t.shape, quantize(x, target))
+
+            out: Dict[str, Any] = {}
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for i, (name, enc) in enumerate(zip(names, pool.map(encode, tensors))):
+                    out[name] = enc
+                    if progress is not None:
+                        progress(i + 1, len(names), name)
+
+            metadata = dict(wf.metadata)
+            types = dict(wf.metadata_types)
+            metadata["general.file_type"] = ft_value
+            types["general.file_type"] = "UINT32"
+            metadata["general.quantization_version"] = 2
+            types["general.quantization_version"] = "UINT32"
+            save_gguf(dst_path, out, metadata, metadata_types=types)
+
+            counts: Dict[str, int] = {}
+            for enc in out.values():
+                counts[enc.dtype] = counts.get(enc.dtype, 0) + 1
+            return QuantizeResult(
+                path=str(dst_path), file_type=file_type, tensors=len(names),
+                quantized=sum(1 for t in tensors if plan[t.name] != t.dtype),
+                bytes_in=sum(int(t.nbytes) for t in tensors),
+                bytes_out=sum(memoryview(enc.data).nbytes for enc in out.values()),
+                params=sum(int(t.numel) for t in tensors), types=counts)
