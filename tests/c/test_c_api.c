@@ -366,6 +366,36 @@ static void check_tensor(const mwt_file* f, const char* name, mwt_dtype dtype, s
   CHECK(nbytes == 0 ? p == NULL : (p != NULL && memcmp(p, data, (size_t)nbytes) == 0));
 }
 
+/* The quantization report and llama.cpp's per-tensor plan through the C ABI. The tensors "w",
+ * "h" and "q" are not `*weight` tensors, so llama.cpp would leave every one as it is. */
+static void check_quantization_report(const mwt_file* f) {
+  char* json = NULL;
+  size_t len = 0;
+  uint32_t ft = 0;
+  mwt_dtype types[3] = {MWT_DTYPE_F32, MWT_DTYPE_F32, MWT_DTYPE_F32};
+  if (OK(mwt_file_quantization(f, &json, &len))) {
+    CHECK(json != NULL && strlen(json) == len);
+    CHECK(strncmp(json, "{\"format\":\"gguf\",\"scheme\":", 26) == 0);
+    CHECK(strstr(json, "\"histogram\":[") != NULL);
+    CHECK(json[len - 1] == '}');
+  }
+  mwt_string_free(json);
+  mwt_string_free(NULL);
+  FAILS(mwt_file_quantization(NULL, &json, &len), MWT_E_ARGUMENT);
+  FAILS(mwt_file_quantization(f, NULL, &len), MWT_E_ARGUMENT);
+  CHECK(strcmp(mwt_file_type_name(15), "Q4_K_M") == 0);
+  CHECK(strcmp(mwt_file_type_name(15 | 1024), "Q4_K_M") == 0);
+  CHECK(mwt_file_type_name(4) == NULL);
+  OK(mwt_file_type_from_name("q4_k_m", &ft));
+  CHECK(ft == 15);
+  FAILS(mwt_file_type_from_name("Q4_K", &ft), MWT_E_ARGUMENT);
+  if (OK(mwt_file_plan_quantization(f, 15, types, 3))) {
+    CHECK(types[0] == MWT_DTYPE_F32 && types[1] == MWT_DTYPE_F16 && types[2] == MWT_DTYPE_Q8_0);
+  }
+  FAILS(mwt_file_plan_quantization(f, 15, types, 2), MWT_E_ARGUMENT);
+  FAILS(mwt_file_plan_quantization(f, 4, types, 3), MWT_E_ARGUMENT);
+}
+
 static void test_gguf_roundtrip(void) {
   char path[4200];
   mwt_file* f = NULL;
@@ -393,6 +423,7 @@ static void test_gguf_roundtrip(void) {
     check_tensor(f, "w", MWT_DTYPE_F32, 2, shape_w, k_w, sizeof k_w);
     check_tensor(f, "h", MWT_DTYPE_F16, 1, shape_h, k_h, sizeof k_h);
     check_tensor(f, "q", MWT_DTYPE_Q8_0, 2, shape_q, k_q8, sizeof k_q8);
+    check_quantization_report(f);
     {
       const void* p = NULL;
       uint32_t v = 0;
