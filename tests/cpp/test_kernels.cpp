@@ -2,7 +2,7 @@
 // function), the process-wide choice and its C ABI report, and every AVX2 dequantization kernel
 // against the scalar reference dequantize_scalar, bit for bit, on random blocks (finite,
 // subnormal, zero and negative f16 scales; then Inf / NaN scales, where only NaN payloads may
-// differ) and on odd block counts.
+// differ; every E8M0 scale byte for MXFP4) and on odd block counts.
 // Without AVX2 on the test machine the kernel comparisons are skipped with a visible warning.
 #include <catch2/catch.hpp>
 
@@ -30,15 +30,23 @@ namespace {
 struct KernelType {
   DType type;
   std::vector<size_t> f16_fields;  // byte offsets of the block's f16 scales (ggml-common.h)
+  // IQ1_M has no f16 field: its f16 scale is spread over the top nibbles of the four u16
+  // scale words at bytes 48..55 (bits 4w..4w+3 in word w).
+  bool f16_in_iq1m_words = false;
 };
 
 // The types the AVX2 kernels cover (the test below checks the build has exactly these).
+// MXFP4's scale is an E8M0 byte (a finite power of two for every byte value): random bytes.
 const std::vector<KernelType>& avx2_types() {
   static const std::vector<KernelType> types = {
       {DType::Q8_0, {0}},      {DType::Q4_0, {0}},      {DType::Q4_1, {0, 2}},
       {DType::Q5_0, {0}},      {DType::Q5_1, {0, 2}},   {DType::Q2_K, {80, 82}},
       {DType::Q3_K, {108}},    {DType::Q4_K, {0, 2}},   {DType::Q5_K, {0, 2}},
-      {DType::Q6_K, {208}},
+      {DType::Q6_K, {208}},    {DType::IQ4_NL, {0}},    {DType::IQ4_XS, {0}},
+      {DType::TQ1_0, {52}},    {DType::TQ2_0, {64}},    {DType::MXFP4, {}},
+      {DType::IQ2_XXS, {0}},   {DType::IQ2_XS, {0}},    {DType::IQ2_S, {0}},
+      {DType::IQ3_XXS, {0}},   {DType::IQ3_S, {0}},     {DType::IQ1_S, {0}},
+      {DType::IQ1_M, {}, true},
   };
   return types;
 }
@@ -68,12 +76,20 @@ std::vector<uint8_t> random_blocks(const KernelType& kt, uint64_t n_blocks, std:
   const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
   std::vector<uint8_t> raw(n_blocks * info->block_bytes);
   for (auto& b : raw) b = static_cast<uint8_t>(rng());
-  for (uint64_t i = 0; i < n_blocks; ++i)
+  for (uint64_t i = 0; i < n_blocks; ++i) {
+    uint8_t* block = raw.data() + i * info->block_bytes;
     for (size_t at : kt.f16_fields) {
       const uint16_t h = random_half(rng, kind);
-      raw[i * info->block_bytes + at] = static_cast<uint8_t>(h & 0xFF);
-      raw[i * info->block_bytes + at + 1] = static_cast<uint8_t>(h >> 8);
+      block[at] = static_cast<uint8_t>(h & 0xFF);
+      block[at + 1] = static_cast<uint8_t>(h >> 8);
     }
+    if (kt.f16_in_iq1m_words) {
+      const uint16_t h = random_half(rng, kind);
+      for (int w = 0; w < 4; ++w)  // the top nibble of little-endian word w is in byte 49 + 2w
+        block[49 + 2 * w] = static_cast<uint8_t>((block[49 + 2 * w] & 0x0F) |
+                                                 (((h >> (4 * w)) & 0x0F) << 4));
+    }
+  }
   return raw;
 }
 
@@ -199,6 +215,17 @@ TEST_CASE("avx2 kernels: bit-identical with Inf and NaN scales (NaN payloads asi
     const auto raw = random_blocks(kt, 2000, rng, ScaleKind::NonFinite);
     CHECK(first_difference(Isa::Avx2, kt.type, raw, 2000 * info->block_elems, true) == -1);
   }
+}
+
+TEST_CASE("avx2 kernels: MXFP4 with every E8M0 scale byte", "[kernels]") {
+  if (skip_without_avx2()) return;
+  // e = 0 and 1 give subnormal scales, e near 255 overflow the larger values to Inf.
+  std::mt19937_64 rng(11);
+  constexpr uint64_t kBlocks = 256 * 4;
+  const KernelType mxfp4{DType::MXFP4, {}};
+  auto raw = random_blocks(mxfp4, kBlocks, rng, ScaleKind::Finite);
+  for (uint64_t i = 0; i < kBlocks; ++i) raw[i * 17] = static_cast<uint8_t>(i % 256);
+  CHECK(first_difference(Isa::Avx2, DType::MXFP4, raw, kBlocks * 32) == -1);
 }
 
 TEST_CASE("avx2 kernels: single and odd block counts, and the dispatching entry point",

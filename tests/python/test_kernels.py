@@ -23,11 +23,16 @@ mwt = pytest.importorskip("mwt")
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as QT  # noqa: E402
 from gguf.quants import dequantize as gguf_dequantize  # noqa: E402
 
-# The types with AVX2 kernels (libmwt/src/kernels/x86_avx2/dequant_avx2.cpp) and the byte
-# offsets of their f16 scale fields (ggml-common.h field order).
+# The types with AVX2 kernels (libmwt/src/kernels/x86_avx2/dequant_avx2*.cpp) and the byte
+# offsets of their f16 scale fields (ggml-common.h field order). MXFP4's scale is an E8M0 byte
+# (random bytes give every scale); IQ1_M's f16 scale is spread over the top nibbles of its four
+# u16 scale words (_set_iq1m_scale).
 KERNEL_TYPES = {
     "Q8_0": [0], "Q4_0": [0], "Q4_K": [0, 2], "Q6_K": [208], "Q5_K": [0, 2],
     "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q2_K": [80, 82], "Q3_K": [108],
+    "IQ4_NL": [0], "IQ4_XS": [0], "TQ1_0": [52], "TQ2_0": [64], "MXFP4": [],
+    "IQ2_XXS": [0], "IQ2_XS": [0], "IQ2_S": [0], "IQ3_XXS": [0], "IQ3_S": [0], "IQ1_S": [0],
+    "IQ1_M": [],
 }
 N_BLOCKS = 10_001  # odd: no type's block count is a multiple of any vector width
 
@@ -58,17 +63,33 @@ def _isa_in_child(force: str | None) -> str:
     return out.stdout.strip()
 
 
+def _random_halves(rng: np.random.Generator) -> np.ndarray:
+    """Finite f16 scales: wide exponent range, negatives, subnormals, zeros."""
+    h = (rng.standard_normal(N_BLOCKS) * np.exp2(rng.integers(-26, 8, size=N_BLOCKS)))
+    h = h.astype(np.float16)
+    h[rng.random(N_BLOCKS) < 0.02] = 0
+    h[rng.random(N_BLOCKS) < 0.01] = -0.0
+    assert np.isfinite(h).all()
+    return h
+
+
+def _set_iq1m_scale(raw: np.ndarray, d: np.ndarray) -> None:
+    """IQ1_M: bits 4k..4k+3 of the f16 d are the top nibble of scale word k (bytes 48..55)."""
+    words = raw[:, 48:56].copy().view(np.uint16)
+    bits = d.view(np.uint16)
+    for k in range(4):
+        words[:, k] = (words[:, k] & 0x0FFF) | (((bits >> (4 * k)) & 0xF) << 12)
+    raw[:, 48:56] = words.view(np.uint8)
+
+
 def _random_blocks(name: str, rng: np.random.Generator) -> np.ndarray:
-    """Random bytes with finite f16 scales: wide exponent range, negatives, subnormals, zeros."""
+    """Random bytes with finite scales (_random_halves in every f16 scale field)."""
     _, type_size = GGML_QUANT_SIZES[QT[name]]
     raw = rng.integers(0, 256, size=(N_BLOCKS, type_size), dtype=np.uint8)
     for at in KERNEL_TYPES[name]:
-        h = (rng.standard_normal(N_BLOCKS) * np.exp2(rng.integers(-26, 8, size=N_BLOCKS)))
-        h = h.astype(np.float16)
-        h[rng.random(N_BLOCKS) < 0.02] = 0
-        h[rng.random(N_BLOCKS) < 0.01] = -0.0
-        assert np.isfinite(h).all()
-        raw[:, at:at + 2] = h.view(np.uint8).reshape(N_BLOCKS, 2)
+        raw[:, at:at + 2] = _random_halves(rng).view(np.uint8).reshape(N_BLOCKS, 2)
+    if name == "IQ1_M":
+        _set_iq1m_scale(raw, _random_halves(rng))
     return raw
 
 
@@ -92,7 +113,8 @@ def inputs(tmp_path_factory):
     for name in KERNEL_TYPES:
         raw = _random_blocks(name, rng)
         np.save(d / f"{name}.raw.npy", raw)
-        out[name] = (raw, gguf_dequantize(raw, QT[name]).reshape(-1))
+        with np.errstate(over="ignore"):  # MXFP4 with e near 255 overflows to inf (mwt too)
+            out[name] = (raw, gguf_dequantize(raw, QT[name]).reshape(-1))
     return d, out
 
 

@@ -5,77 +5,32 @@
 // operations in its order and operand order (d * q, d * q + m, dl * q - ml, q * d for Q8_0),
 // one rounding each — contraction into FMA is off for this file. F16C's conversion of the f16
 // scales is exact. The per-sub-block scales (d * sc, dmin * m) are formed in scalar float32,
-// as the reference does.
+// as the reference does. The kernel table at the end, avx2::dequant_kernel, also registers the
+// kernels of the other block types, defined in dequant_avx2_codebook.cpp (IQ4_NL, IQ4_XS,
+// MXFP4), dequant_avx2_ternary.cpp (TQ1_0, TQ2_0) and dequant_avx2_iq.cpp (the IQ grid types).
 //
 // Integer bit work uses raw AVX2 intrinsics (xsimd 8 has no byte shuffles or per-lane
 // widening); the float math and stores use xsimd::batch<float, xsimd::avx2>. The file uses no
 // standard-library templates: an inline function instantiated here would be compiled with AVX2
 // and could be the copy the linker keeps for the rest of the library.
-#include <immintrin.h>
+#include "kernels/x86_avx2/dequant_avx2.hpp"
 
 #include <cstdint>
-#include <cstring>
-#include <xsimd/xsimd.hpp>
 
 #include "kernels/dequant_kernels.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {
 
-using F8 = xsimd::batch<float, xsimd::avx2>;
-
-inline float load_f16(const uint8_t* p) noexcept {
-  uint16_t h;
-  std::memcpy(&h, p, 2);  // little-endian field on a little-endian CPU
-  return _cvtsh_ss(h);
-}
-
-inline __m128i load128(const uint8_t* p) noexcept {
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-}
-inline __m256i load256(const uint8_t* p) noexcept {
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-
-// Eight int8 (the low 8 bytes of v) as exact floats.
-inline F8 widen8(__m128i v) noexcept { return F8(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v))); }
-
-// 32 int8 in byte order -> q[0..4), eight floats each.
-inline void widen32(__m256i v, F8 q[4]) noexcept {
-  const __m128i a = _mm256_castsi256_si128(v), b = _mm256_extracti128_si256(v, 1);
-  q[0] = widen8(a);
-  q[1] = widen8(_mm_srli_si128(a, 8));
-  q[2] = widen8(b);
-  q[3] = widen8(_mm_srli_si128(b, 8));
-}
-
-// Per-byte logical right shift of 32 bytes by n (< 8), keeping the bits selected by mask:
-// the 16-bit shift moves bits across the byte boundary only into positions the mask drops.
-inline __m256i bits256(__m256i v, int n, uint8_t mask) noexcept {
-  return _mm256_and_si256(_mm256_srli_epi16(v, n), _mm256_set1_epi8(static_cast<char>(mask)));
-}
-inline __m128i bits128(__m128i v, int n, uint8_t mask) noexcept {
-  return _mm_and_si128(_mm_srli_epi16(v, n), _mm_set1_epi8(static_cast<char>(mask)));
-}
-
 // 32 bytes: byte j is 0x10 when bit j of the little-endian u32 qh is set, else 0.
 inline __m256i qh_bit4(const uint8_t* p) noexcept {
-  uint32_t qh;
-  std::memcpy(&qh, p, 4);
   const __m256i bytes = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(qh)),
+      _mm256_set1_epi32(static_cast<int>(load_u32(p))),
       _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,  //
                        2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
   const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
   return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit),
                           _mm256_set1_epi8(0x10));
-}
-
-// The 32 nibbles of a legacy block's 16 quant bytes in value order: low nibbles (values 0-15)
-// then high nibbles (values 16-31).
-inline __m256i legacy_nibbles(const uint8_t* qs) noexcept {
-  const __m128i x = load128(qs);
-  return _mm256_set_m128i(bits128(x, 4, 0x0F), bits128(x, 0, 0x0F));
 }
 
 // ------------------------------------------------------------------------ legacy (32 values)
@@ -268,6 +223,18 @@ DequantKernel dequant_kernel(DType type) noexcept {
     case DType::Q4_K: return q4_k;
     case DType::Q5_K: return q5_k;
     case DType::Q6_K: return q6_k;
+    case DType::IQ4_NL: return dequantize_iq4_nl_avx2;
+    case DType::IQ4_XS: return dequantize_iq4_xs_avx2;
+    case DType::MXFP4: return dequantize_mxfp4_avx2;
+    case DType::TQ1_0: return dequantize_tq1_0_avx2;
+    case DType::TQ2_0: return dequantize_tq2_0_avx2;
+    case DType::IQ2_XXS: return dequantize_iq2_xxs_avx2;
+    case DType::IQ2_XS: return dequantize_iq2_xs_avx2;
+    case DType::IQ2_S: return dequantize_iq2_s_avx2;
+    case DType::IQ3_XXS: return dequantize_iq3_xxs_avx2;
+    case DType::IQ3_S: return dequantize_iq3_s_avx2;
+    case DType::IQ1_S: return dequantize_iq1_s_avx2;
+    case DType::IQ1_M: return dequantize_iq1_m_avx2;
     default: return nullptr;
   }
 }
