@@ -87,13 +87,15 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     ``allow_requantize=True``: they are dequantized first, which compounds the error, hence
     the opt-in), or a Hugging Face LLaMA checkpoint (directory with config.json and safetensors),
     which is first converted with :func:`mwt.convert_hf.hf_llama_to_gguf` at F32 into a
-    temporary file next to ``dst``. Metadata is copied with its types;
+    temporary file next to ``dst``. A file type whose rules fall back to a type mwt cannot
+    encode for some tensor (Q2_K / Q3_K rows that are not whole 256-value blocks get IQ4_NL)
+    raises :class:`mwt.UnsupportedFeatureError` naming the tensor before anything is encoded. Metadata is copied with its types;
     ``general.file_type`` and ``general.quantization_version`` (2) are set. ``threads``
     tensors are encoded at a time (default: the CPU count). The output is written atomically:
     on any error ``dst`` is left as it was.
     """
     from ._file import open as open_file
-    from ._quant import quantize
+    from ._quant import can_quantize, quantize
     from ._save import RawTensor, save_gguf
 
     if file_type.upper() not in QUANTIZE_FILE_TYPES:
@@ -109,6 +111,10 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
             names: List[str] = list(wf.tensors.keys())
             tensors = [wf.tensors[n] for n in names]
             for t in tensors:
+                if plan[t.name] != t.dtype and not can_quantize(plan[t.name]):
+                    _raise("UNSUPPORTED_FEATURE",
+                           f"{file_type} gives {t.name} (rows of {t.shape[-1]} values) the type "
+                           f"{plan[t.name]}, which mwt cannot encode")
                 if plan[t.name] != t.dtype and t.dtype not in ("F32", "F16", "BF16") \
                         and not allow_requantize:
                     _raise("UNSUPPORTED_FEATURE",

@@ -171,6 +171,14 @@ def test_gguf_input_and_requantize_guard(tmp_path):
     assert not any(p.name.startswith(".mwt-") for p in tmp_path.iterdir())
 
 
+def test_unencodable_fallback_is_refused_up_front(tmp_path):
+    # Rows of 128: Q3_K_M's Q3_K tensors fall back to IQ4_NL, which mwt has no encoder for.
+    src = _tiny_llama(tmp_path / "hf", hidden=128, ffn=256, layers=2)
+    with pytest.raises(mwt.UnsupportedFeatureError, match="IQ4_NL"):
+        mwt.quantize_file(src, tmp_path / "q3.gguf", "Q3_K_M")
+    assert not (tmp_path / "q3.gguf").exists()
+
+
 def test_cli_usage_and_errors(tmp_path):
     r = _run_cli("quantize", "a", "b", "--type", "Q9_Z")
     assert r.returncode == 2
