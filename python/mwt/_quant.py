@@ -7,7 +7,7 @@ Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte-identical to gguf-py
 optionally with importance weights) and to the float dtypes F32, F16, BF16.
 
 Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ2_XXS, IQ2_XS, IQ2_S,
-IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4. Not (yet): NVFP4, Q1_0, Q2_0
+IQ3_XXS, IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4. Not (yet): Q1_0, Q2_0
 and the activation-only Q8_1 / Q8_K, which raise :class:`mwt.UnsupportedFeatureError`.
 """
 

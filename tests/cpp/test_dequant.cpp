@@ -247,16 +247,34 @@ TEST_CASE("plain dtypes: floats exact, integers to the nearest float", "[dequant
   CHECK(decode(DType::F16, h, 1)[0] == -1.0f);
 }
 
+TEST_CASE("NVFP4: unsigned-E4M3 scale per 16 values, halved, times the doubled E2M1 table",
+          "[dequant]") {
+  std::vector<uint8_t> b(36, 0);
+  b[0] = 0x38;  // exponent 7, mantissa 0: 1.0, halved 0.5
+  b[1] = 0x01;  // subnormal: 1 * 2^-9, halved 2^-10
+  b[2] = 0x7F;  // the NaN pattern of E4M3 decodes to 0
+  b[3] = 0xFF;  // top bit ignored by the fields: exponent 15, mantissa 7 -> 480 / 2 = 240
+  for (int s = 0; s < 4; ++s) b[4 + 8 * s] = 0x97;  // value 0: nibble 7 (12); value 8: nibble 9 (-1)
+  const auto y = decode(DType::NVFP4, b, 64);
+  CHECK(y[0] == 6.0f);
+  CHECK(y[8] == -0.5f);
+  CHECK(y[16] == 12.0f * 0x1p-10f);
+  CHECK(y[32] == 0.0f);
+  CHECK(y[48] == 12.0f * 240.0f);
+  CHECK(y[56] == -240.0f);
+  CHECK(y[1] == 0.0f);
+}
+
 TEST_CASE("dequantize_scalar argument errors", "[dequant]") {
   std::vector<uint8_t> b(34 * 2, 0);
-  std::vector<float> out(64);
+  std::vector<float> out(128);
   CHECK(code_of(DType::Q8_0, b.data(), 68, out.data(), 64) == Code::OK);
   CHECK(code_of(DType::Q8_0, b.data(), 67, out.data(), 64) == Code::SIZE_MISMATCH);
   CHECK(code_of(DType::Q8_0, b.data(), 34, out.data(), 64) == Code::SIZE_MISMATCH);
   CHECK(code_of(DType::Q8_0, b.data(), 68, out.data(), 33) == Code::BAD_SHAPE);
   CHECK(code_of(DType::Q8_0, b.data(), 0, out.data(), 0) == Code::OK);
   CHECK(code_of(DType::F32, b.data(), 12, out.data(), 4) == Code::SIZE_MISMATCH);
-  CHECK(code_of(DType::NVFP4, b.data(), 36, out.data(), 64) == Code::UNSUPPORTED_FEATURE);
+  CHECK(code_of(DType::Q1_0, b.data(), 18, out.data(), 128) == Code::UNSUPPORTED_FEATURE);
   CHECK(code_of(DType::Q8_K, b.data(), 292, out.data(), 256) == Code::UNSUPPORTED_FEATURE);
   CHECK(code_of(static_cast<DType>(4), b.data(), 18, out.data(), 32) == Code::BAD_DTYPE);
   CHECK(code_of(static_cast<DType>(99999), b.data(), 4, out.data(), 1) == Code::BAD_DTYPE);
@@ -306,7 +324,7 @@ TEST_CASE("every dtype id dequantizes or is refused, never crashes", "[dequant]"
     CHECK(mwt_status_code(st) == static_cast<mwt_code>(c));
     mwt_status_free(st);
   }
-  CHECK(implemented_blocks == 22);
+  CHECK(implemented_blocks == 23);
 }
 
 TEST_CASE("mwt_dequantize C ABI: arguments and results", "[dequant][capi]") {
@@ -330,6 +348,6 @@ TEST_CASE("mwt_dequantize C ABI: arguments and results", "[dequant][capi]") {
   mwt_status_free(st);
   CHECK(mwt_can_dequantize(MWT_DTYPE_Q6_K) == 1);
   CHECK(mwt_can_dequantize(MWT_DTYPE_IQ1_M) == 1);
-  CHECK(mwt_can_dequantize(MWT_DTYPE_NVFP4) == 0);
+  CHECK(mwt_can_dequantize(MWT_DTYPE_Q1_0) == 0);
   CHECK(mwt_can_dequantize(static_cast<mwt_dtype>(5)) == 0);
 }

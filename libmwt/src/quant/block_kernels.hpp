@@ -41,6 +41,7 @@ void decode_q6_k(const uint8_t* b, float* y);
 void decode_iq4_nl(const uint8_t* b, float* y);
 void decode_iq4_xs(const uint8_t* b, float* y);
 void decode_mxfp4(const uint8_t* b, float* y);
+void decode_nvfp4(const uint8_t* b, float* y);  // 64 values: 4 UE4M3 scales, 32 nibble bytes
 
 // dequant_iq.cpp (codebook grids of iq_grids.hpp)
 void decode_iq2_xxs(const uint8_t* b, float* y);

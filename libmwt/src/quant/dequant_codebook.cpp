@@ -1,6 +1,9 @@
 // Block types whose 4-bit indices select from a fixed value table: IQ4_NL and IQ4_XS (the
 // non-linear kvalues_iq4nl table) and MXFP4 (E2M1 values, doubled, scaled by half the E8M0
-// block exponent). Nibble order is Q4_0's: low nibbles first, then high nibbles.
+// block exponent; NVFP4: the same table, one unsigned-E4M3 scale per 16 values). Nibble order
+// is Q4_0's: low nibbles first, then high nibbles (per 16-value sub-block for NVFP4).
+#include <cmath>
+
 #include "quant/block_kernels.hpp"
 
 namespace mwt::detail::quant {
@@ -60,6 +63,32 @@ void decode_mxfp4(const uint8_t* b, float* y) {
   for (int j = 0; j < 16; ++j) {
     y[j] = d * static_cast<float>(kValuesFp4x2[qs[j] & 0x0F]);
     y[j + 16] = d * static_cast<float>(kValuesFp4x2[qs[j] >> 4]);
+  }
+}
+
+// NVFP4 scale: an unsigned E4M3 byte (bias 7; exponent field 0 = subnormal, man * 2^-9), halved
+// for the doubled E2M1 table. Bytes 0x00 and 0x7F decode to 0; the top bit is not part of the
+// format and is ignored by the exponent/mantissa fields (gguf-py's ue4m3_to_fp32). Every value
+// is exact in float32.
+static float ue4m3_half(uint8_t x) noexcept {
+  if (x == 0 || x == 0x7F) return 0.0f;
+  const int e = (x >> 3) & 0xF;
+  const float man = static_cast<float>(x & 0x7);
+  const float raw = e == 0 ? man * 0x1p-9f : (1.0f + man / 8.0f) * std::ldexp(1.0f, e - 7);
+  return raw * 0.5f;
+}
+
+void decode_nvfp4(const uint8_t* b, float* y) {
+  // d[4] (one scale per 16 values), then 4 x 8 bytes: low nibbles are a sub-block's first 8
+  // values, high nibbles its next 8.
+  for (int s = 0; s < 4; ++s) {
+    const float d = ue4m3_half(b[s]);
+    const uint8_t* qs = b + 4 + 8 * s;
+    float* out = y + 16 * s;
+    for (int j = 0; j < 8; ++j) {
+      out[j] = d * static_cast<float>(kValuesFp4x2[qs[j] & 0x0F]);
+      out[j + 8] = d * static_cast<float>(kValuesFp4x2[qs[j] >> 4]);
+    }
   }
 }
 

@@ -18,8 +18,8 @@ struct BlockType {
 };
 
 // One row per implemented block type; block sizes come from the dtype table (core/dtype.cpp).
-// Not here yet, so UNSUPPORTED_FEATURE: NVFP4, Q1_0, Q2_0, and the activation-only Q8_1 and
-// Q8_K.
+// Not here, so UNSUPPORTED_FEATURE: Q1_0, Q2_0 (the gguf-py oracle cannot decode them yet), and
+// the activation-only Q8_1 and Q8_K.
 constexpr BlockType kBlockTypes[] = {
     {DType::Q4_0, quant::decode_q4_0},     {DType::Q4_1, quant::decode_q4_1},
     {DType::Q5_0, quant::decode_q5_0},     {DType::Q5_1, quant::decode_q5_1},
@@ -32,6 +32,7 @@ constexpr BlockType kBlockTypes[] = {
     {DType::IQ2_XS, quant::decode_iq2_xs}, {DType::IQ2_S, quant::decode_iq2_s},
     {DType::IQ3_XXS, quant::decode_iq3_xxs}, {DType::IQ3_S, quant::decode_iq3_s},
     {DType::IQ1_S, quant::decode_iq1_s},   {DType::IQ1_M, quant::decode_iq1_m},
+    {DType::NVFP4, quant::decode_nvfp4},
 };
 
 quant::BlockDecoder block_decoder(DType t) noexcept {
