@@ -2,7 +2,8 @@
 SIMD kernels (see :func:`active_isa`) or its scalar reference decoders, which all agree with
 gguf-py's ``gguf.quants.dequantize`` bit for bit; large tensors split over threads, into a new
 array or a caller's ``out=`` buffer.
-Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 (byte-identical to gguf-py's
+Quantization: float32 to Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, TQ1_0, TQ2_0, MXFP4 (byte-identical to
+gguf-py's
 ``gguf.quants.quantize``), to the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (mwt's own encoder,
 optionally with importance weights) and to the float dtypes F32, F16, BF16.
 
@@ -126,10 +127,11 @@ def can_quantize(dtype: str) -> bool:
 def quantize(array: Any, dtype: str, *, importance: Any = None) -> np.ndarray:
     """Encode ``array`` (converted to float32, C order) as ``dtype``; returns the packed bytes
     as a uint8 array of shape ``array.shape[:-1] + (row_bytes,)``, like gguf-py's
-    ``gguf.quants.quantize`` (whose bytes the 32-value block types reproduce exactly).
+    ``gguf.quants.quantize`` (whose bytes the types it can quantize reproduce exactly).
 
-    Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0; the innermost dimension must be a multiple of the
-    block size (32) and every value finite. One documented difference: a Q4_1 / Q5_1 block whose
+    Block types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, MXFP4 (32-value blocks) and TQ1_0, TQ2_0
+    (256-value blocks), byte-identical to gguf-py; the innermost dimension must be a multiple of
+    the block size and every value finite. One documented difference: a Q4_1 / Q5_1 block whose
     minimum or maximum is a zero present with both signs stores it ordering -0 below +0, where
     numpy's reduction picks either sign (only that zero's sign bit can differ).
     K-quants: Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, 256-value super-blocks (the innermost dimension a

@@ -231,7 +231,7 @@ def test_float_targets():
 def test_can_quantize():
     for name in TYPES + ["F32", "F16", "BF16"]:
         assert mwt.can_quantize(name), name
-    for name in ["IQ2_XXS", "IQ3_S", "IQ4_NL", "TQ1_0", "MXFP4", "Q8_1", "F64", "I8", "F8_E4M3"]:
+    for name in ["IQ2_XXS", "IQ3_S", "IQ4_NL", "NVFP4", "Q8_1", "F64", "I8", "F8_E4M3"]:
         assert not mwt.can_quantize(name), name
     with pytest.raises(mwt.BadDtypeError):
         mwt.can_quantize("Q9_9")

@@ -177,7 +177,7 @@ MWT_API const char* mwt_active_isa(void);
 
 /* Quantize: encode n float32 values from src into dst (dst_bytes bytes) as `dtype`, with the
  * scalar reference encoders, byte-identical to gguf-py's numpy quantize. Accepts Q4_0, Q4_1,
- * Q5_0, Q5_1, Q8_0, the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (no reference encoder exists:
+ * Q5_0, Q5_1, Q8_0, TQ1_0, TQ2_0, MXFP4, the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (no reference encoder exists:
  * mwt's own deterministic scale search minimizing the squared error; gguf-py decodes the
  * blocks exactly as mwt_dequantize does) and the float targets F32, F16, BF16 (rounded as
  * mwt_convert_from_f32; all inputs, NaN and Inf included). Block types need finite inputs: a NaN or +-Inf gives

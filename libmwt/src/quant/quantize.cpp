@@ -20,7 +20,8 @@ struct BlockType {
 constexpr BlockType kBlockTypes[] = {
     {DType::Q4_0, quant::encode_q4_0}, {DType::Q4_1, quant::encode_q4_1},
     {DType::Q5_0, quant::encode_q5_0}, {DType::Q5_1, quant::encode_q5_1},
-    {DType::Q8_0, quant::encode_q8_0},
+    {DType::Q8_0, quant::encode_q8_0}, {DType::TQ1_0, quant::encode_tq1_0},
+    {DType::TQ2_0, quant::encode_tq2_0}, {DType::MXFP4, quant::encode_mxfp4},
 };
 
 // Block types whose encoder takes importance weights (one per value of the block).

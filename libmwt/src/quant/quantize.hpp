@@ -8,8 +8,8 @@
 
 namespace mwt::detail {
 
-// True when quantize_scalar accepts `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, the K-quants Q2_K,
-// Q3_K, Q4_K, Q5_K, Q6_K and the float targets F32, F16, BF16.
+// True when quantize_scalar accepts `type`: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, TQ1_0, TQ2_0, MXFP4,
+// the K-quants Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and the float targets F32, F16, BF16.
 bool can_quantize(DType type) noexcept;
 
 // Encode n float32 values from src into dst (dst_bytes bytes) as `type`. Errors (mwt::Error):
@@ -46,6 +46,10 @@ void encode_q4_1(const float* x, uint8_t* b);
 void encode_q5_0(const float* x, uint8_t* b);
 void encode_q5_1(const float* x, uint8_t* b);
 void encode_q8_0(const float* x, uint8_t* b);
+// quantize_ternary_mx.cpp: TQ1_0 / TQ2_0 (256 values), MXFP4 (32 values); finite inputs only.
+void encode_tq1_0(const float* x, uint8_t* b);
+void encode_tq2_0(const float* x, uint8_t* b);
+void encode_mxfp4(const float* x, uint8_t* b);
 
 // quantize_k.cpp: one 256-value super-block each, finite inputs only; w holds 256 non-negative
 // importance weights or is nullptr (all 1).

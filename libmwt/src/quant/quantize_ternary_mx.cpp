@@ -1,0 +1,112 @@
+// Encoders of TQ1_0, TQ2_0 (256-value ternary super-blocks) and MXFP4 (32 values, E8M0 scale),
+// following gguf-py's numpy quantize_blocks step by step in float32:
+//   TQ1_0 / TQ2_0  d = max|x|, q = round-half-away(x * id) + 1 in {0, 1, 2}, d stored as f16.
+//     TQ2_0: 2 bits per value, byte 32c + j holds values 128c + 32l + j at bits 2l (l = 0..3).
+//     TQ1_0: base-3 digits, five per byte for the first 240 values (bytes 0..31: values j + 32m,
+//            bytes 32..47: 160 + j + 16m, most significant digit first), four for the last 16
+//            (qh: 240 + j + 4m, times 3), each byte then scaled to ceil(v * 256 / 243).
+//   MXFP4  e = floor(log2(max|x|)) - 2 + 127 (0 when max|x| is 0), d = 2^(e - 128); each value
+//          takes the index of the doubled-E2M1 table entry nearest to x / d (|d * k - x| in
+//          float32, the first index on ties); value j in the low nibble of byte j, j + 16 high.
+// Finite inputs only (the dispatcher checks).
+#include <cmath>
+#include <cstdint>
+
+#include "core/float_convert.hpp"
+#include "quant/quantize.hpp"
+
+namespace mwt::detail::quant {
+namespace {
+
+void store_f16(uint8_t* p, float v) noexcept {
+  const uint16_t h = f32_to_f16(v);
+  p[0] = static_cast<uint8_t>(h & 0xFF);
+  p[1] = static_cast<uint8_t>(h >> 8);
+}
+
+// numpy's float32 -> (u)int8 astype on x86: truncation through int32, keeping the low byte;
+// NaN, +-Inf and values outside int32 give 0.
+uint8_t np_cast_u8(float v) noexcept {
+  if (!(v > -2147483648.0f && v < 2147483648.0f)) return 0;
+  return static_cast<uint8_t>(static_cast<uint32_t>(static_cast<int32_t>(v)));
+}
+
+// gguf-py's np_roundf: floor(|v|) + floor(2 * frac(|v|)) with the sign of v (NaN stays NaN).
+float np_roundf(float v) noexcept {
+  const float a = std::fabs(v);
+  const float fl = std::floor(a);
+  const float r = fl + std::floor(2.0f * (a - fl));
+  return v < 0.0f ? -r : r;
+}
+
+// The ternary digits q + 1 (0, 1 or 2) of a 256-value block, and its f16 scale field.
+void ternary_digits(const float* x, uint8_t* q, uint8_t* d_field) noexcept {
+  float d = 0.0f;
+  for (int j = 0; j < 256; ++j) d = std::fmax(d, std::fabs(x[j]));
+  const float id = d == 0.0f ? 0.0f : 1.0f / d;
+  for (int j = 0; j < 256; ++j)
+    q[j] = static_cast<uint8_t>(np_cast_u8(np_roundf(x[j] * id)) + 1u);
+  store_f16(d_field, d);
+}
+
+constexpr int8_t kValuesFp4x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+}  // namespace
+
+void encode_tq2_0(const float* x, uint8_t* b) {
+  uint8_t q[256];
+  ternary_digits(x, q, b + 64);
+  for (int c = 0; c < 2; ++c)
+    for (int j = 0; j < 32; ++j) {
+      uint8_t v = 0;
+      for (int l = 0; l < 4; ++l) v |= static_cast<uint8_t>(q[128 * c + 32 * l + j] << (2 * l));
+      b[32 * c + j] = v;
+    }
+}
+
+void encode_tq1_0(const float* x, uint8_t* b) {
+  uint8_t q[256];
+  ternary_digits(x, q, b + 52);
+  uint16_t v[52];
+  for (int j = 0; j < 32; ++j) {
+    uint16_t s = 0;
+    for (int m = 0; m < 5; ++m) s = static_cast<uint16_t>(s * 3 + q[32 * m + j]);
+    v[j] = s;
+  }
+  for (int j = 0; j < 16; ++j) {
+    uint16_t s = 0;
+    for (int m = 0; m < 5; ++m) s = static_cast<uint16_t>(s * 3 + q[160 + 16 * m + j]);
+    v[32 + j] = s;
+  }
+  for (int j = 0; j < 4; ++j) {
+    uint16_t s = 0;
+    for (int m = 0; m < 4; ++m) s = static_cast<uint16_t>(s * 3 + q[240 + 4 * m + j]);
+    v[48 + j] = static_cast<uint16_t>(s * 3);
+  }
+  for (int j = 0; j < 52; ++j) b[j] = static_cast<uint8_t>((v[j] * 256u + 242u) / 243u);
+}
+
+void encode_mxfp4(const float* x, uint8_t* b) {
+  float amax = 0.0f;
+  for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+  // numpy's float32 log2, then floor: log2 in double rounded to float32 (so a maximum just
+  // below a power of two lands on that power, as numpy's float32 result does).
+  const uint8_t e = amax > 0.0f
+      ? np_cast_u8(std::floor(static_cast<float>(std::log2(static_cast<double>(amax)))) - 2.0f + 127.0f)
+      : uint8_t{0};
+  const float d = std::ldexp(1.0f, static_cast<int>(e) - 128);  // half the E8M0 scale, exact
+  b[0] = e;
+  uint8_t idx[32];
+  for (int j = 0; j < 32; ++j) {
+    int best = 0;
+    float best_err = std::fabs(d * static_cast<float>(kValuesFp4x2[0]) - x[j]);
+    for (int k = 1; k < 16; ++k) {
+      const float err = std::fabs(d * static_cast<float>(kValuesFp4x2[k]) - x[j]);
+      if (err < best_err) best = k, best_err = err;
+    }
+    idx[j] = static_cast<uint8_t>(best);
+  }
+  for (int j = 0; j < 16; ++j) b[1 + j] = static_cast<uint8_t>(idx[j] | (idx[j + 16] << 4));
+}
+
+}  // namespace mwt::detail::quant
