@@ -5,14 +5,13 @@
 #include <cmath>
 
 #include "quant/block_kernels.hpp"
+#include "quant/fp4_values.hpp"
 
 namespace mwt::detail::quant {
 namespace {
 
 constexpr int8_t kValuesIq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                      1,    13,   25,  38,  53,  69,  89,  113};
-// E2M1 (sign, 2-bit exponent, 1-bit mantissa) times two, so every value is an integer.
-constexpr int8_t kValuesFp4x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
 // 2^(e - 128) as float32 bits: half of the E8M0 scale 2^(e - 127). e = 0 and 1 land in the
 // subnormal range and are spelled as bit patterns; e = 255 (E8M0's NaN) decodes like the

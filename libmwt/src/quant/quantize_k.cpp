@@ -21,6 +21,7 @@
 #include <limits>
 
 #include "core/float_convert.hpp"
+#include "quant/encode_common.hpp"
 #include "quant/quantize.hpp"
 
 namespace mwt::detail::quant {
@@ -51,12 +52,6 @@ struct Coded {
   int sc[16] = {}, mn[16] = {};
   int q[kSuper] = {};
 };
-
-void store_f16(uint8_t* p, float v) noexcept {
-  const uint16_t h = f32_to_f16(v);
-  p[0] = static_cast<uint8_t>(h & 0xFF);
-  p[1] = static_cast<uint8_t>(h >> 8);
-}
 
 // v rounded to f16 and back, after clamping to the f16 range (the codes never hold an Inf).
 float to_f16_value(double v) noexcept {

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "core/float_convert.hpp"
+#include "quant/encode_common.hpp"
 #include "quant/quantize.hpp"
 
 namespace mwt::detail::quant {
@@ -19,23 +19,8 @@ namespace {
 
 constexpr int kBlock = 32;
 
-void store_f16(uint8_t* p, float v) noexcept {
-  const uint16_t h = f32_to_f16(v);
-  p[0] = static_cast<uint8_t>(h & 0xFF);
-  p[1] = static_cast<uint8_t>(h >> 8);
-}
-
 void store_u32(uint8_t* p, uint32_t v) noexcept {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-// numpy's float32 -> int8/uint8 astype: truncation toward zero, keeping the low 8 bits of the
-// 32-bit integer. NaN, +-Inf and values outside int32 become 0 (the x86 conversion yields
-// INT32_MIN, whose low byte is 0). With finite inputs such values arise only when 1 / d
-// overflows (d subnormal) or max - min overflows float32; the tests compare those with gguf-py.
-uint8_t np_cast_u8(float v) noexcept {
-  if (!(v > -2147483648.0f && v < 2147483648.0f)) return 0;
-  return static_cast<uint8_t>(static_cast<uint32_t>(static_cast<int32_t>(v)));
 }
 
 // 1 / d, or 0 for d == 0 (the numpy code's np.where).
@@ -105,12 +90,7 @@ void encode_q8_0(const float* x, uint8_t* b) {
   const float id = inverse_or_zero(d);
   store_f16(b, d);
   for (int j = 0; j < kBlock; ++j) {
-    // np_roundf: floor(|v|) + floor(2 * frac), with the sign of v: round half away from zero.
-    const float v = x[j] * id;
-    const float a = std::fabs(v);
-    const float fl = std::floor(a);
-    const float r = fl + std::floor(2.0f * (a - fl));
-    b[2 + j] = np_cast_u8(v < 0.0f ? -r : r);
+    b[2 + j] = np_cast_u8(np_roundf(x[j] * id));
   }
 }
 

@@ -12,32 +12,12 @@
 #include <cmath>
 #include <cstdint>
 
-#include "core/float_convert.hpp"
+#include "quant/encode_common.hpp"
+#include "quant/fp4_values.hpp"
 #include "quant/quantize.hpp"
 
 namespace mwt::detail::quant {
 namespace {
-
-void store_f16(uint8_t* p, float v) noexcept {
-  const uint16_t h = f32_to_f16(v);
-  p[0] = static_cast<uint8_t>(h & 0xFF);
-  p[1] = static_cast<uint8_t>(h >> 8);
-}
-
-// numpy's float32 -> (u)int8 astype on x86: truncation through int32, keeping the low byte;
-// NaN, +-Inf and values outside int32 give 0.
-uint8_t np_cast_u8(float v) noexcept {
-  if (!(v > -2147483648.0f && v < 2147483648.0f)) return 0;
-  return static_cast<uint8_t>(static_cast<uint32_t>(static_cast<int32_t>(v)));
-}
-
-// gguf-py's np_roundf: floor(|v|) + floor(2 * frac(|v|)) with the sign of v (NaN stays NaN).
-float np_roundf(float v) noexcept {
-  const float a = std::fabs(v);
-  const float fl = std::floor(a);
-  const float r = fl + std::floor(2.0f * (a - fl));
-  return v < 0.0f ? -r : r;
-}
 
 // The ternary digits q + 1 (0, 1 or 2) of a 256-value block, and its f16 scale field.
 void ternary_digits(const float* x, uint8_t* q, uint8_t* d_field) noexcept {
@@ -48,8 +28,6 @@ void ternary_digits(const float* x, uint8_t* q, uint8_t* d_field) noexcept {
     q[j] = static_cast<uint8_t>(np_cast_u8(np_roundf(x[j] * id)) + 1u);
   store_f16(d_field, d);
 }
-
-constexpr int8_t kValuesFp4x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
 }  // namespace
 

@@ -9,15 +9,16 @@
 #include <cstdint>
 
 #include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/fp4_values.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {
 
-// Format facts (ggml-common.h kvalues_iq4nl, kvalues_mxfp4), as int8 shuffle tables.
+// Format facts (ggml-common.h kvalues_iq4nl; kvalues_mxfp4 is quant/fp4_values.hpp's table),
+// as int8 shuffle tables.
 alignas(16) constexpr int8_t kValuesIq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                                  1,    13,   25,  38,  53,  69,  89,  113};
-alignas(16) constexpr int8_t kValuesFp4x2[16] = {0, 1, 2, 3, 4, 6, 8, 12,
-                                                 0, -1, -2, -3, -4, -6, -8, -12};
+using quant::kValuesFp4x2;
 
 inline __m256i table256(const int8_t* t) noexcept {
   return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(t)));
