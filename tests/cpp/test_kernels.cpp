@@ -36,7 +36,8 @@ struct KernelType {
 };
 
 // The types the AVX2 kernels cover (the test below checks the build has exactly these).
-// MXFP4's scale is an E8M0 byte (a finite power of two for every byte value): random bytes.
+// MXFP4's scale is an E8M0 byte (a finite power of two for every byte value) and NVFP4's four
+// are unsigned E4M3 bytes (finite, 0x00/0x7F decode to 0): random bytes give every scale.
 const std::vector<KernelType>& avx2_types() {
   static const std::vector<KernelType> types = {
       {DType::Q8_0, {0}},      {DType::Q4_0, {0}},      {DType::Q4_1, {0, 2}},
@@ -46,7 +47,7 @@ const std::vector<KernelType>& avx2_types() {
       {DType::TQ1_0, {52}},    {DType::TQ2_0, {64}},    {DType::MXFP4, {}},
       {DType::IQ2_XXS, {0}},   {DType::IQ2_XS, {0}},    {DType::IQ2_S, {0}},
       {DType::IQ3_XXS, {0}},   {DType::IQ3_S, {0}},     {DType::IQ1_S, {0}},
-      {DType::IQ1_M, {}, true},
+      {DType::IQ1_M, {}, true}, {DType::NVFP4, {}},
   };
   return types;
 }
@@ -228,6 +229,19 @@ TEST_CASE("avx2 kernels: MXFP4 with every E8M0 scale byte", "[kernels]") {
   CHECK(first_difference(Isa::Avx2, DType::MXFP4, raw, kBlocks * 32) == -1);
 }
 
+TEST_CASE("avx2 kernels: NVFP4 with every unsigned-E4M3 scale byte in every position",
+          "[kernels]") {
+  if (skip_without_avx2()) return;
+  // Exponent field 0 gives subnormal scales, 0x00 and 0x7F decode to 0, the top bit is ignored.
+  std::mt19937_64 rng(12);
+  constexpr uint64_t kBlocks = 256 * 2;
+  const KernelType nvfp4{DType::NVFP4, {}};
+  auto raw = random_blocks(nvfp4, kBlocks, rng, ScaleKind::Finite);
+  for (uint64_t i = 0; i < kBlocks; ++i)
+    for (uint64_t s = 0; s < 4; ++s) raw[i * 36 + s] = static_cast<uint8_t>((i + 64 * s) % 256);
+  CHECK(first_difference(Isa::Avx2, DType::NVFP4, raw, kBlocks * 64) == -1);
+}
+
 TEST_CASE("avx2 kernels: single and odd block counts, and the dispatching entry point",
           "[kernels]") {
   if (skip_without_avx2()) return;
@@ -277,3 +291,49 @@ TEST_CASE("dispatching dequantize: same argument errors as the scalar reference"
     CHECK(std::memcmp(a, b, sizeof a) == 0);
   }
 }
+
+#if defined(MWT_KERNELS_X86_AVX2)
+#include "kernels/dequant_kernels.hpp"
+
+TEST_CASE("avx2 streaming output: bit-identical at every float alignment, exact extent",
+          "[kernels]") {
+  if (skip_without_avx2()) return;
+  // dequantize_streaming decodes through a 4096-float scratch and streams 32-byte-aligned groups:
+  // the block counts straddle chunk boundaries and the output starts at each of the 8 float
+  // offsets within a 32-byte line, so the unaligned head and tail paths both run.
+  std::mt19937_64 rng(21);
+  for (const auto& kt : avx2_types()) {
+    const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
+    const auto kernel = kernels::avx2::dequant_kernel(kt.type);
+    REQUIRE(kernel != nullptr);
+    for (uint64_t nb : {uint64_t{1}, uint64_t{4096 / info->block_elems + 3}}) {
+      const auto raw = random_blocks(kt, nb, rng, ScaleKind::Finite);
+      const uint64_t n = nb * info->block_elems;
+      std::vector<float> want(n);
+      kernel(raw.data(), want.data(), nb);
+      for (uint64_t off = 0; off < 8; ++off) {
+        INFO(info->name << " x " << nb << " at float offset " << off);
+        std::vector<float> buf(n + 16, 7.0f);
+        float* base = buf.data();
+        while (reinterpret_cast<uintptr_t>(base) % 32 != 0) ++base;  // vector: 16 spare floats
+        kernels::avx2::dequantize_streaming(kernel, raw.data(), info->block_bytes,
+                                            info->block_elems, base + off, nb);
+        CHECK(std::memcmp(base + off, want.data(), n * sizeof(float)) == 0);
+        CHECK(base[off + n] == 7.0f);
+        if (off > 0) CHECK(base[off - 1] == 7.0f);
+      }
+    }
+  }
+}
+
+TEST_CASE("avx2 dequantize of a large output (the streaming path) equals the scalar reference",
+          "[kernels]") {
+  if (skip_without_avx2()) return;
+  // 2^22 values = 16 MiB of float32: the size from which kernels/dequant.cpp streams.
+  std::mt19937_64 rng(22);
+  const KernelType q4k{DType::Q4_K, {0, 2}};
+  constexpr uint64_t kBlocks = (uint64_t{1} << 22) / 256;
+  const auto raw = random_blocks(q4k, kBlocks, rng, ScaleKind::Finite);
+  CHECK(first_difference(Isa::Avx2, DType::Q4_K, raw, kBlocks * 256) == -1);
+}
+#endif

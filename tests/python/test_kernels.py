@@ -25,14 +25,14 @@ from gguf.quants import dequantize as gguf_dequantize  # noqa: E402
 
 # The types with AVX2 kernels (libmwt/src/kernels/x86_avx2/dequant_avx2*.cpp) and the byte
 # offsets of their f16 scale fields (ggml-common.h field order). MXFP4's scale is an E8M0 byte
-# (random bytes give every scale); IQ1_M's f16 scale is spread over the top nibbles of its four
-# u16 scale words (_set_iq1m_scale).
+# and NVFP4's are unsigned E4M3 bytes (random bytes give every scale); IQ1_M's f16 scale is
+# spread over the top nibbles of its four u16 scale words (_set_iq1m_scale).
 KERNEL_TYPES = {
     "Q8_0": [0], "Q4_0": [0], "Q4_K": [0, 2], "Q6_K": [208], "Q5_K": [0, 2],
     "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q2_K": [80, 82], "Q3_K": [108],
     "IQ4_NL": [0], "IQ4_XS": [0], "TQ1_0": [52], "TQ2_0": [64], "MXFP4": [],
     "IQ2_XXS": [0], "IQ2_XS": [0], "IQ2_S": [0], "IQ3_XXS": [0], "IQ3_S": [0], "IQ1_S": [0],
-    "IQ1_M": [],
+    "IQ1_M": [], "NVFP4": [],
 }
 N_BLOCKS = 10_001  # odd: no type's block count is a multiple of any vector width
 

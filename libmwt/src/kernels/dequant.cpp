@@ -22,6 +22,20 @@ DequantKernel dequant_kernel(Isa isa, DType type) noexcept {
   return nullptr;
 }
 
+namespace {
+
+void stream_kernel(DequantKernel kernel, const uint8_t* src, const DTypeInfo& info, float* y,
+                   uint64_t n_blocks) noexcept {
+#if defined(MWT_KERNELS_X86_AVX2)
+  avx2::dequantize_streaming(kernel, src, info.block_bytes, info.block_elems, y, n_blocks);
+#else
+  (void)info;
+  kernel(src, y, n_blocks);
+#endif
+}
+
+}  // namespace
+
 unsigned dequant_thread_count(uint64_t n_elems, uint64_t n_blocks, unsigned n_threads) noexcept {
   const uint64_t asked = n_threads == 0 ? default_thread_count() : std::min(n_threads, kMaxThreads);
   const uint64_t t = std::min({asked, n_blocks, n_elems / kMinValuesPerThread});
@@ -29,6 +43,12 @@ unsigned dequant_thread_count(uint64_t n_elems, uint64_t n_blocks, unsigned n_th
 }
 
 namespace {
+
+// Outputs of at least this many bytes (half the L3 of the machines measured in
+// benchmarks/RESULTS.md) are written with non-temporal stores: they would not stay cached anyway,
+// and skipping the read-for-ownership of each destination line is what lets a kernel run above
+// the plain-store write bandwidth.
+constexpr uint64_t kStreamMinBytes = uint64_t{16} << 20;
 
 // How decode_in_parts chooses its thread count from the one asked for.
 enum class Split { Planned, Exact };
@@ -46,11 +66,14 @@ void decode_in_parts(Isa isa, DType type, const uint8_t* src, uint64_t nbytes, f
   if (n_blocks == 0) return;
   const DTypeInfo& info = *dtype_info(static_cast<uint32_t>(type));  // valid: counted above
   const DequantKernel kernel = dequant_kernel(isa, type);
+  const bool stream = kernel != nullptr && n_elems >= kStreamMinBytes / sizeof(float);
   auto decode = [&](Range r) {
     const uint8_t* s = src + r.begin * info.block_bytes;
     float* d = dst + r.begin * info.block_elems;
     const uint64_t count = r.end - r.begin;
-    if (kernel != nullptr)
+    if (stream)
+      stream_kernel(kernel, s, info, d, count);
+    else if (kernel != nullptr)
       kernel(s, d, count);
     else
       dequantize_scalar(type, s, count * info.block_bytes, d, count * info.block_elems);

@@ -7,7 +7,7 @@
 // scales is exact. The per-sub-block scales (d * sc, dmin * m) are formed in scalar float32,
 // as the reference does. The kernel table at the end, avx2::dequant_kernel, also registers the
 // kernels of the other block types, defined in dequant_avx2_codebook.cpp (IQ4_NL, IQ4_XS,
-// MXFP4), dequant_avx2_ternary.cpp (TQ1_0, TQ2_0) and dequant_avx2_iq.cpp (the IQ grid types).
+// MXFP4, NVFP4), dequant_avx2_ternary.cpp (TQ1_0, TQ2_0) and dequant_avx2_iq.cpp (the IQ grid types).
 //
 // Integer bit work uses raw AVX2 intrinsics (xsimd 8 has no byte shuffles or per-lane
 // widening); the float math and stores use xsimd::batch<float, xsimd::avx2>. The file uses no
@@ -226,6 +226,7 @@ DequantKernel dequant_kernel(DType type) noexcept {
     case DType::IQ4_NL: return dequantize_iq4_nl_avx2;
     case DType::IQ4_XS: return dequantize_iq4_xs_avx2;
     case DType::MXFP4: return dequantize_mxfp4_avx2;
+    case DType::NVFP4: return dequantize_nvfp4_avx2;
     case DType::TQ1_0: return dequantize_tq1_0_avx2;
     case DType::TQ2_0: return dequantize_tq2_0_avx2;
     case DType::IQ2_XXS: return dequantize_iq2_xxs_avx2;
