@@ -5,6 +5,7 @@
 PYBIND11_MODULE(_native, m) {
   m.doc() = "Private bindings of libmwt's C ABI; use the public `mwt` package instead.";
   mwt_py::register_status(m);
+  mwt_py::register_tensor(m);
   mwt_py::register_file(m);
   mwt_py::register_writer(m);
   mwt_py::register_convert(m);

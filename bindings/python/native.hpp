@@ -62,7 +62,13 @@ py::object str_or_bytes(const char* s, size_t n);
 // always a str and encodes back to the original bytes.
 py::str name_str(const char* s, size_t n);
 
+// A new instance of `cls` (a subclass of _native.TensorBase) for tensor i of f, owned by the
+// Python WeightFile `file`, with `name` (tensor i's name as str) reused: a new reference.
+PyObject* make_tensor(PyTypeObject* cls, PyObject* file, const mwt_file* f, size_t i,
+                      PyObject* name);
+
 void register_status(py::module_& m);
+void register_tensor(py::module_& m);
 void register_file(py::module_& m);
 void register_writer(py::module_& m);
 void register_convert(py::module_& m);

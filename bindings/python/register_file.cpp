@@ -159,29 +159,56 @@ py::list metadata_keys(const File& file) {
   return out;
 }
 
-// [(name, dtype_name, shape, nbytes, offset, shard)] in file order.
-py::list tensor_infos(const File& file) {
+// (names in file order, {name: index}): the tensor table's keys, built once per WeightFile.
+py::tuple tensor_names(const File& file) {
   const mwt_file* f = file.get();
   const size_t n = mwt_file_tensor_count(f);
-  py::list out(n);
+  py::list names(n);
+  py::dict index;
   for (size_t i = 0; i < n; ++i) {
     const char* name = nullptr;
     size_t name_len = 0;
     check(mwt_file_tensor_name(f, i, &name, &name_len));
-    mwt_dtype dt;
-    check(mwt_file_tensor_dtype(f, i, &dt));
-    size_t ndim = 0;
-    const uint64_t* dims = nullptr;
-    check(mwt_file_tensor_shape(f, i, &ndim, &dims));
-    py::tuple shape(ndim);
-    for (size_t d = 0; d < ndim; ++d) shape[d] = py::int_(dims[d]);
-    uint64_t nbytes = 0, offset = 0;
-    size_t shard = 0;
-    check(mwt_file_tensor_nbytes(f, i, &nbytes));
-    check(mwt_file_tensor_offset(f, i, &offset, &shard));
-    const char* dname = mwt_dtype_name(dt);
-    out[i] = py::make_tuple(name_str(name, name_len), py::str(dname ? dname : "INVALID"), shape,
-                            nbytes, offset, shard);
+    py::str s = name_str(name, name_len);
+    index[s] = py::int_(i);
+    names[i] = std::move(s);
+  }
+  return py::make_tuple(std::move(names), std::move(index));
+}
+
+PyTypeObject* tensor_class(const py::object& cls) {
+  if (!PyType_Check(cls.ptr())) fail(MWT_E_ARGUMENT, "cls must be a type");
+  return reinterpret_cast<PyTypeObject*>(cls.ptr());
+}
+
+// Every tensor as a `cls` instance owned by `owner` (the WeightFile), in file order; with
+// `pairs`, as (name, tensor) tuples. `names` is tensor_names()'s list, or None to decode the
+// names here (a listing then needs no name table).
+py::list tensor_objects(const File& file, const py::object& cls, const py::object& owner,
+                        const py::object& names, bool pairs) {
+  const mwt_file* f = file.get();
+  const size_t n = mwt_file_tensor_count(f);
+  const bool have_names = !names.is_none();
+  if (have_names && (!PyList_Check(names.ptr()) || static_cast<size_t>(PyList_GET_SIZE(names.ptr())) != n))
+    fail(MWT_E_ARGUMENT, "names does not match the tensor table");
+  PyTypeObject* type = tensor_class(cls);
+  py::list out(n);
+  for (size_t i = 0; i < n; ++i) {
+    py::object decoded;
+    if (!have_names) {
+      const char* s = nullptr;
+      size_t len = 0;
+      check(mwt_file_tensor_name(f, i, &s, &len));
+      decoded = name_str(s, len);
+    }
+    PyObject* name = have_names ? PyList_GET_ITEM(names.ptr(), static_cast<Py_ssize_t>(i)) : decoded.ptr();
+    auto t = py::reinterpret_steal<py::object>(make_tensor(type, owner.ptr(), f, i, name));
+    if (pairs) {
+      py::tuple pair = py::make_tuple(py::reinterpret_borrow<py::object>(name), std::move(t));
+      PyObject_GC_UnTrack(pair.ptr());  // (str, Tensor): no GC-tracked content, as above
+      out[i] = std::move(pair);
+    } else
+      out[i] = std::move(t);
   }
   return out;
 }
@@ -268,7 +295,19 @@ void register_file(py::module_& m) {
       })
       .def("metadata_keys", &metadata_keys)
       .def("metadata_value", &metadata_value, py::arg("index"))
-      .def("tensor_infos", &tensor_infos)
+      .def_property_readonly("tensor_count", [](const File& f) { return mwt_file_tensor_count(f.get()); })
+      .def("tensor_names", &tensor_names)
+      .def("tensor_objects", &tensor_objects, py::arg("cls"), py::arg("owner"), py::arg("names"),
+           py::arg("pairs"))
+      .def(
+          "tensor_object",
+          [](const File& file, const py::object& cls, const py::object& owner, size_t i,
+             const py::str& name) {
+            if (i >= mwt_file_tensor_count(file.get())) fail(MWT_E_ARGUMENT, "tensor index out of range");
+            return py::reinterpret_steal<py::object>(
+                make_tensor(tensor_class(cls), owner.ptr(), file.get(), i, name.ptr()));
+          },
+          py::arg("cls"), py::arg("owner"), py::arg("index"), py::arg("name"))
       .def("tensor_view", &tensor_view, py::arg("index"), py::arg("dtype") = py::none())
       .def("quantization_json",
            [](const File& f) {

@@ -44,29 +44,30 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class Tensor:
+class Tensor(_native.TensorBase):
     """One tensor of an open :class:`WeightFile`.
 
-    ``shape`` is in numpy order (outermost dimension first; GGUF's innermost-first dims are
-    reversed). ``offset`` is the absolute byte offset of the data in shard ``shard``.
+    Read-only fields: ``file`` (the WeightFile), ``name``, ``dtype`` (mwt dtype name: "F32",
+    "BF16", "Q4_K", ...), ``shape`` (numpy order: outermost dimension first; GGUF's
+    innermost-first dims are reversed), ``nbytes``, ``offset`` (absolute byte offset of the data
+    in shard ``shard``). The fields live in the C base class, so listing a large checkpoint
+    builds its Tensor objects without running Python code per tensor.
 
     Data access never copies aligned data: :meth:`numpy` and ``np.asarray(t)`` return read-only
     views into the file's memory map, and :meth:`raw` the bytes as uint8. Each view keeps the
     mapping alive by itself, so it stays valid after the WeightFile is closed or deleted.
     """
 
-    __slots__ = ("file", "_index", "name", "dtype", "shape", "nbytes", "offset", "shard")
+    __slots__ = ()
 
-    def __init__(self, file: "WeightFile", index: int, name: str, dtype: str,
-                 shape: Tuple[int, ...], nbytes: int, offset: int, shard: int) -> None:
-        self.file = file
-        self._index = index
-        self.name = name
-        self.dtype = dtype
-        self.shape = shape
-        self.nbytes = nbytes
-        self.offset = offset
-        self.shard = shard
+    file: "WeightFile"
+    _index: int
+    name: str
+    dtype: str
+    shape: Tuple[int, ...]
+    nbytes: int
+    offset: int
+    shard: int
 
     @property
     def numel(self) -> int:
@@ -183,37 +184,38 @@ class Tensor:
 
 
 class _TensorMap(Mapping[str, Tensor]):
-    """Read-only name -> Tensor mapping in file order. Tensors are built on access from the
-    cached table, so the WeightFile holds no Tensor (no reference cycle: deleting the last
-    reference to a file unmaps it at once)."""
+    """Read-only name -> Tensor mapping in file order. Tensors are built on access (in C) from
+    the native table, so the WeightFile holds no Tensor (no reference cycle: deleting the last
+    reference to a file unmaps it at once). The name table (for lookups and iteration) is built
+    on first use and cached on the WeightFile; ``items()`` and ``values()`` do not need it."""
 
-    __slots__ = ("_file", "_infos", "_index")
+    __slots__ = ("_file",)
 
-    def __init__(self, file: "WeightFile", infos: List[tuple], index: Dict[str, int]) -> None:
+    def __init__(self, file: "WeightFile") -> None:
         self._file = file
-        self._infos = infos
-        self._index = index
-
-    def _make(self, i: int) -> Tensor:
-        return Tensor(self._file, i, *self._infos[i])
 
     def __getitem__(self, name: str) -> Tensor:
-        return self._make(self._index[name])
+        names, index = self._file._name_table()
+        i = index[name]
+        native = self._file._require_open()._native
+        return native.tensor_object(Tensor, self._file, i, names[i])  # type: ignore[union-attr]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._index
+        return name in self._file._name_table()[1]
 
     def __iter__(self) -> Iterator[str]:
-        return (info[0] for info in self._infos)
+        return iter(self._file._name_table()[0])
 
     def __len__(self) -> int:
-        return len(self._infos)
+        return self._file._tensor_count
 
     def values(self):  # type: ignore[override]  # faster than Mapping's per-key lookups
-        return [self._make(i) for i in range(len(self._infos))]
+        native = self._file._require_open()._native
+        return native.tensor_objects(Tensor, self._file, self._file._names, False)  # type: ignore[union-attr]
 
     def items(self):  # type: ignore[override]
-        return [(info[0], self._make(i)) for i, info in enumerate(self._infos)]
+        native = self._file._require_open()._native
+        return native.tensor_objects(Tensor, self._file, self._file._names, True)  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<{len(self)} tensors of {self._file.path!r}>"
@@ -273,8 +275,8 @@ class WeightFile:
     """
 
     __slots__ = ("_native", "path", "format", "version", "file_size", "alignment",
-                 "data_offset", "shards", "warnings", "_meta", "_meta_types", "_infos",
-                 "_tensor_index", "__weakref__")
+                 "data_offset", "shards", "warnings", "_meta", "_meta_types", "_names",
+                 "_tensor_index", "_tensor_count", "__weakref__")
 
     def __init__(self, native: "_native.File", path: str) -> None:
         self._native: Optional[_native.File] = native
@@ -288,7 +290,8 @@ class WeightFile:
         self.warnings: List[str] = native.warnings
         self._meta: Optional[Mapping[str, Any]] = None
         self._meta_types: Optional[Mapping[str, str]] = None
-        self._infos: Optional[List[tuple]] = None
+        self._tensor_count: int = native.tensor_count
+        self._names: Optional[List[str]] = None
         self._tensor_index: Optional[Dict[str, int]] = None
 
     @property
@@ -322,11 +325,13 @@ class WeightFile:
 
     @property
     def tensors(self) -> Mapping[str, Tensor]:
-        native = self._require_open()._native
-        if self._infos is None:
-            self._infos = native.tensor_infos()
-            self._tensor_index = {info[0]: i for i, info in enumerate(self._infos)}
-        return _TensorMap(self, self._infos, self._tensor_index)  # type: ignore[arg-type]
+        self._require_open()
+        return _TensorMap(self)
+
+    def _name_table(self) -> Tuple[List[str], Dict[str, int]]:
+        if self._names is None or self._tensor_index is None:
+            self._names, self._tensor_index = self._require_open()._native.tensor_names()
+        return self._names, self._tensor_index
 
     @property
     def quantization(self) -> Dict[str, Any]:
@@ -372,7 +377,7 @@ class WeightFile:
         native = self._require_open()._native
         value = _native.file_type_from_name(file_type)
         types = native.plan_quantization(value)
-        return {info[0]: t for info, t in zip(native.tensor_infos(), types)}
+        return dict(zip(self.tensors, types))
 
     def close(self) -> None:
         """Release this object's reference to the native file (idempotent). Tensor arrays
@@ -410,9 +415,9 @@ class WeightFile:
                 rows.append(f"<tr><td colspan=3>… {more} more</td></tr>")
             parts.append("<table><tr><th>key</th><th>type</th><th>value</th></tr>"
                          + "".join(rows) + "</table>")
-        rows = [f"<tr><td><code>{e(name)}</code></td><td>{e(dtype)}</td>"
-                f"<td>{e(str(shape))}</td><td>{_fmt_bytes(nbytes)}</td></tr>"
-                for name, dtype, shape, nbytes, _o, _s in (self._infos or [])[:_HTML_ROWS]]
+        rows = [f"<tr><td><code>{e(t.name)}</code></td><td>{e(t.dtype)}</td>"
+                f"<td>{e(str(t.shape))}</td><td>{_fmt_bytes(t.nbytes)}</td></tr>"
+                for t in (tensors[name] for name in list(tensors)[:_HTML_ROWS])]
         more = len(tensors) - len(rows)
         if more > 0:
             rows.append(f"<tr><td colspan=4>… {more} more</td></tr>")

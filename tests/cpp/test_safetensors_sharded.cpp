@@ -206,12 +206,101 @@ TEST_CASE("sharded safetensors: a symlinked shard pointing outside the directory
 
   REQUIRE(::symlink("../outside.safetensors", (model + "/link.safetensors").c_str()) == 0);
   TempDir::write_to(index, index_json(8, {{"w", "link.safetensors"}}));
+  const std::string text = index_json(8, {{"w", "link.safetensors"}});
+  TempDir::write_to(index, text);
   auto e = expect_open_error([&] { return read_safetensors_sharded(index, {}); }, Code::PATH_ESCAPE);
   CHECK(mentions(e, "outside the model directory"));
+  // The link was also read ahead from the directory listing; the error still names the index
+  // entry that refers to it.
+  CHECK(e.offset() == text.find("\"w\""));
+  CHECK(e.field() == "index.weight_map[shard \"link.safetensors\"]");
 
   // Without an index the directory listing finds the link, with the same result.
   std::filesystem::remove(index);
   expect_open_error([&] { return read_safetensors_sharded(model, {}); }, Code::PATH_ESCAPE);
+}
+
+TEST_CASE("sharded safetensors: an absolute symlink to a file inside the directory is followed",
+          "[safetensors][sharded]") {
+  // The kernel's RESOLVE_BENEATH refuses every absolute symlink; the checked slow path accepts
+  // one whose target is inside the model directory, as before the fast path existed.
+  TempDir dir;
+  const std::vector<Owned> inner{owned("v", "F32", {2}, 4)};
+  std::filesystem::create_directories(dir / "real");
+  write_safetensors(spec_of(inner), dir / "real/inner.safetensors");
+  const std::string target = std::filesystem::canonical(dir / "real/inner.safetensors").string();
+  REQUIRE(::symlink(target.c_str(), (dir / "abs.safetensors").c_str()) == 0);
+  dir.write("model.safetensors.index.json", index_json(8, {{"v", "abs.safetensors"}}));
+  const auto wf = read_safetensors_sharded(dir.path, {});
+  CHECK(view(*wf, tensor(*wf, "v")) == inner[0].bytes);
+}
+
+TEST_CASE("sharded safetensors: files beside the index that it does not name are never used",
+          "[safetensors][sharded]") {
+  // Shards are read ahead from the directory listing while the index is parsed; what the index
+  // does not name is dropped, broken or not.
+  TempDir dir;
+  TwoShards ts;
+  ts.write_shards(dir.path);
+  dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
+  dir.write("consolidated.safetensors", std::string("\xff\xff\xff\xff\xff\xff\xff\x7fnot safetensors"));
+  dir.write("a-truncated.safetensors", std::string("\x04"));
+  write_safetensors(spec_of({owned("a", "F32", {2}, 99)}), dir / "zz-stray.safetensors");  // a's name again
+  check_two_shards(*read_safetensors_sharded(dir.path, {}), ts);
+  check_two_shards(*read_safetensors_sharded(dir / "model.safetensors.index.json", {}), ts);
+}
+
+TEST_CASE("sharded safetensors: a shard in a subdirectory (not in the listing) is read too",
+          "[safetensors][sharded]") {
+  TempDir dir;
+  TwoShards ts;
+  std::filesystem::create_directories(dir / "part");
+  write_safetensors(spec_of(ts.s1, {{"format", "pt"}}), dir / kShard1);
+  write_safetensors(spec_of(ts.s2, {{"format", "pt"}}), dir / ("part/" + kShard2));
+  dir.write("model.safetensors.index.json",
+            index_json(ts.total, {{"c", "part/" + kShard2}, {"a", kShard1}, {"b", kShard1}}));
+  const auto wf = read_safetensors_sharded(dir.path, {});
+  REQUIRE(wf->files.size() == 2);
+  CHECK(view(*wf, tensor(*wf, "c")) == ts.s2[0].bytes);
+  CHECK(view(*wf, tensor(*wf, "a")) == ts.s1[0].bytes);
+}
+
+TEST_CASE("sharded safetensors: a broken shard the index names is reported the same either way",
+          "[safetensors][sharded]") {
+  TempDir dir;
+  TwoShards ts;
+  ts.write_shards(dir.path);
+  dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
+  std::filesystem::resize_file(dir / kShard2, std::filesystem::file_size(dir / kShard2) - 1);
+  auto by_dir = expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::TRUNCATED);
+  auto by_index = expect_open_error(
+      [&] { return read_safetensors_sharded(dir / "model.safetensors.index.json", {}); }, Code::TRUNCATED);
+  CHECK(mentions(by_dir, "in shard '" + kShard2 + "'"));
+  CHECK(std::string(by_dir.what()) == by_index.what());
+  CHECK(by_dir.offset() == by_index.offset());
+}
+
+TEST_CASE("sharded safetensors: shard headers around and past the first read (16 KiB)",
+          "[safetensors][sharded]") {
+  // A shard's first read takes 16 KiB; longer headers are read on. Sizes straddle the edge.
+  for (size_t n_tensors : {size_t{1}, size_t{150}, size_t{400}, size_t{2000}}) {
+    for (size_t pad : {size_t{0}, size_t{7}, size_t{100}}) {
+      INFO(n_tensors << " tensors, metadata of " << pad << " bytes");
+      TempDir dir;
+      std::vector<Owned> many;
+      for (size_t i = 0; i < n_tensors; ++i)
+        many.push_back(owned("layer." + std::to_string(i) + ".w", "F16", {i % 3 + 1}, static_cast<uint8_t>(i)));
+      write_safetensors(spec_of(many, {{"note", std::string(pad, 'x')}}), dir / "big.safetensors");
+      write_safetensors(spec_of({owned("z", "U8", {1})}), dir / "small.safetensors");
+      std::vector<std::pair<std::string, std::string>> map{{"z", "small.safetensors"}};
+      for (const Owned& t : many) map.emplace_back(t.name, "big.safetensors");
+      dir.write("model.safetensors.index.json", index_json(0, map));
+      const auto wf = read_safetensors_sharded(dir.path, {});
+      REQUIRE(wf->tensors.size() == n_tensors + 1);
+      for (size_t i = 0; i < n_tensors; i += 37) CHECK(view(*wf, tensor(*wf, many[i].name)) == many[i].bytes);
+      CHECK(view(*wf, tensor(*wf, many.back().name)) == many.back().bytes);
+    }
+  }
 }
 
 TEST_CASE("sharded safetensors: the same tensor in two shards of an index-less directory is DUPLICATE",

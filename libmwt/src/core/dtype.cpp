@@ -77,8 +77,19 @@ const DTypeInfo* dtype_from_name(std::string_view name) noexcept {
 }
 
 const DTypeInfo* dtype_from_safetensors(std::string_view name) noexcept {
-  for (const auto& d : kTable)
-    if (!d.safetensors.empty() && d.safetensors == name) return &d;
+  // The entries with a safetensors name, gathered once (a header looks one up per tensor).
+  struct Named {
+    std::array<const DTypeInfo*, std::size(kTable)> entries{};
+    size_t count = 0;
+  };
+  static const Named named = [] {
+    Named n;
+    for (const auto& d : kTable)
+      if (!d.safetensors.empty()) n.entries[n.count++] = &d;
+    return n;
+  }();
+  for (size_t i = 0; i < named.count; ++i)
+    if (named.entries[i]->safetensors == name) return named.entries[i];
   return nullptr;
 }
 

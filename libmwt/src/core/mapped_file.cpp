@@ -2,6 +2,10 @@
 #include "core/mapped_file.hpp"
 
 #include <fcntl.h>
+#if defined(__linux__)
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#endif
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,8 +66,18 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
 std::shared_ptr<MappedFile> MappedFile::open_deferred(const std::string& path) {
   struct stat st {};
   const int fd = open_regular(path, st);
-  std::shared_ptr<MappedFile> f(new MappedFile());
-  f->path_ = path;
+  return adopt_deferred(fd, st, path);
+}
+
+std::shared_ptr<MappedFile> MappedFile::adopt_deferred(int fd, const struct stat& st, std::string path) {
+  std::shared_ptr<MappedFile> f;
+  try {
+    f.reset(new MappedFile());
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  f->path_ = std::move(path);
   f->size_ = static_cast<uint64_t>(st.st_size);
   f->fd_ = fd;
   f->deferred_ = true;
@@ -72,6 +86,32 @@ std::shared_ptr<MappedFile> MappedFile::open_deferred(const std::string& path) {
   f->mtime_sec_ = static_cast<int64_t>(st.st_mtim.tv_sec);
   f->mtime_nsec_ = static_cast<int64_t>(st.st_mtim.tv_nsec);
   return f;
+}
+
+std::shared_ptr<MappedFile> MappedFile::open_deferred_beneath(int dirfd, const std::string& name,
+                                                             const std::string& dir_path) {
+#if defined(__linux__) && defined(SYS_openat2)
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do {
+    fd = static_cast<int>(::syscall(SYS_openat2, dirfd, name.c_str(), &how, sizeof how));
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return nullptr;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return nullptr;
+  }
+  std::string path;
+  path.reserve(dir_path.size() + 1 + name.size());
+  path.append(dir_path).append(1, '/').append(name);
+  return adopt_deferred(fd, st, std::move(path));
+#else
+  (void)dirfd, (void)name, (void)dir_path;
+  return nullptr;
+#endif
 }
 
 std::shared_ptr<MappedFile> MappedFile::from_bytes(std::vector<uint8_t> bytes, std::string name) {
@@ -119,21 +159,28 @@ std::vector<uint8_t> MappedFile::read(uint64_t offset, uint64_t n) const {
     fail(Code::TRUNCATED, "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
                               " runs past the end of " + quoted(path_), offset);
   std::vector<uint8_t> out(static_cast<size_t>(n));
-  if (n == 0) return out;
+  read_into(offset, n, out.data());
+  return out;
+}
+
+void MappedFile::read_into(uint64_t offset, uint64_t n, uint8_t* out) const {
+  if (offset > size_ || n > size_ - offset)
+    fail(Code::TRUNCATED, "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
+                              " runs past the end of " + quoted(path_), offset);
+  if (n == 0) return;
   if (!deferred_ || fd_ < 0) {
-    std::memcpy(out.data(), data() + offset, static_cast<size_t>(n));
-    return out;
+    std::memcpy(out, data() + offset, static_cast<size_t>(n));
+    return;
   }
   uint64_t done = 0;
   while (done < n) {
-    const ssize_t r = ::pread(fd_, out.data() + done, static_cast<size_t>(n - done),
+    const ssize_t r = ::pread(fd_, out + done, static_cast<size_t>(n - done),
                               static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) fail(Code::IO, "cannot read " + quoted(path_) + ": " + std::strerror(errno), offset + done);
     if (r == 0) fail(Code::TRUNCATED, quoted(path_) + " ended early (it shrank while being read)", offset + done);
     done += static_cast<uint64_t>(r);
   }
-  return out;
 }
 
 void MappedFile::release_descriptor() const noexcept {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+struct stat;
+
 namespace mwt::detail {
 
 class MappedFile {
@@ -21,6 +23,16 @@ class MappedFile {
   static std::shared_ptr<MappedFile> open(const std::string& path);
   // Opens and stats the file but maps nothing yet (see above). Error(IO) as open().
   static std::shared_ptr<MappedFile> open_deferred(const std::string& path);
+  // Opens `name` below the directory `dirfd` as open_deferred() does, resolved by the kernel in
+  // one call (openat2 with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS): every component, symlinks
+  // included, must stay below the directory, absolute symlinks and ".." above it are refused.
+  // The file's path() is `dir_path/name` (a re-open by that path before mapping must find the
+  // same file: device, inode, size and mtime are checked as for open_deferred).
+  // Returns nullptr, never throws for the file's sake, when the kernel refused or cannot (an
+  // escape, a missing or non-regular file, a kernel or sandbox without openat2): the caller then
+  // takes its slower checked path, which names the problem.
+  static std::shared_ptr<MappedFile> open_deferred_beneath(int dirfd, const std::string& name,
+                                                           const std::string& dir_path);
   // An in-memory "file" (fuzzers, tests, bytes handed over by a caller); `name` is its path.
   static std::shared_ptr<MappedFile> from_bytes(std::vector<uint8_t> bytes, std::string name);
   ~MappedFile();
@@ -37,12 +49,17 @@ class MappedFile {
   // Copies bytes [offset, offset + n) out of the file (pread, or from the map when there is
   // one). The caller has checked the range against size(); a short read is Error(TRUNCATED).
   std::vector<uint8_t> read(uint64_t offset, uint64_t n) const;
+  // The same into dst[0, n).
+  void read_into(uint64_t offset, uint64_t n, uint8_t* dst) const;
   // Closes the descriptor a deferred file keeps for read(); data() re-opens by path.
   void release_descriptor() const noexcept;
 
  private:
   MappedFile() = default;
   void map_now() const;
+  // A deferred file over the open descriptor `fd` (owned from here on, closed on failure) of a
+  // regular file with status `st`.
+  static std::shared_ptr<MappedFile> adopt_deferred(int fd, const struct stat& st, std::string path);
 
   mutable const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;

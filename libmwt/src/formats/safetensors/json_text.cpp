@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -74,8 +75,16 @@ JsonExtent scan_json_object(const uint8_t* p, size_t n, uint64_t max_depth, uint
 
 size_t skip_json_container(const uint8_t* p, size_t n, size_t i, uint64_t max_depth, uint64_t base,
                            const char* field) {
+  // Bytes the scan acts on: '"' starts a string, brackets change the depth; all else is skipped.
+  static constexpr auto kActs = [] {
+    std::array<bool, 256> t{};
+    for (uint8_t c : {'"', '{', '[', '}', ']'}) t[c] = true;
+    return t;
+  }();
   uint64_t depth = 0;
   while (i < n) {
+    while (i < n && !kActs[p[i]]) ++i;
+    if (i == n) break;
     const uint8_t c = p[i];
     if (c == '"') {
       // Jump over the string with memchr: its end is the first '"' not escaped, i.e. not

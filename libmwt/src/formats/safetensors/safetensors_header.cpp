@@ -2,7 +2,7 @@
 // duplicate names are seen instead of silently keeping the last one as serde does.
 #include "formats/safetensors/safetensors_header.hpp"
 
-#include <unordered_map>
+#include <algorithm>
 #include <unordered_set>
 
 #include "core/checked.hpp"
@@ -22,6 +22,12 @@ uint64_t st_element_bits(const DTypeInfo& d) {
 
 namespace {
 
+bool all_digits(std::string_view s) noexcept {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
 struct HeaderParser {
   JsonDocument& doc;
   const OpenOptions& opts;
@@ -40,6 +46,17 @@ struct HeaderParser {
       fail(bad, std::string(what) + " must be a non-negative integer, found " + phrase, at, field.str());
     }
     const std::string_view tok = token_of(v);
+    // Fast path: simdjson reads a plain non-negative integer (it refuses signs, fractions,
+    // exponents, leading zeros and values past 2^64 - 1); the token must also be nothing but
+    // digits, so the value is exactly what classify_number would give.
+    uint64_t fast;
+    if (!tok.empty() && tok.front() != '-' && v.get_uint64().get(fast) == simdjson::SUCCESS &&
+        all_digits(tok)) {
+      if (fast > max)
+        fail(bad, std::string(what) + " " + escape_for_message(tok) + " exceeds the largest allowed value " +
+                      std::to_string(max), at, field.str());
+      return fast;
+    }
     const NumberToken num = classify_number(tok);
     auto shown = [&] { return escape_for_message(tok); };
     switch (num.kind) {
@@ -115,6 +132,7 @@ struct HeaderParser {
         if (!dt) fail(Code::BAD_DTYPE, "unknown safetensors dtype \"" + escape_for_message(s) + "\"", dat, dtype_field());
       } else if (key == "shape") {
         have_shape = true;
+        info.shape.reserve(4);  // one allocation for the usual ranks
         od::value sv = f.value();
         od::array arr = get_array(sv, sub(".shape"), Code::BAD_SHAPE, "shape");
         for (auto er : arr) {
@@ -248,8 +266,10 @@ void parse_safetensors_header(const uint8_t* text, uint64_t n, uint64_t file_bas
   JsonDocument doc(text + ext.begin, ext.end - ext.begin, file_base + ext.begin, opts.max_json_depth, "header");
   HeaderParser hp{doc, opts, out, key_offsets};
   od::object root = doc.root();
-  // Views into simdjson's string buffer, which lives as long as `doc`.
-  std::unordered_map<std::string_view, uint64_t> names;
+  // (name, key offset) of every tensor: views into simdjson's string buffer, which lives as long
+  // as `doc`. Duplicates are found by sorting once at the end (the entries are few and a hash
+  // table would cost an allocation per name).
+  std::vector<std::pair<std::string_view, uint64_t>> names;
   bool have_metadata = false;
   uint64_t last_at = file_base + ext.begin;
   for (auto fr : root) {
@@ -273,12 +293,14 @@ void parse_safetensors_header(const uint8_t* text, uint64_t n, uint64_t file_bas
     if (out.tensors.size() >= opts.max_tensors)
       fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) + ") tensors",
            key_at, field());
-    const auto [it, fresh] = names.emplace(key, key_at);
-    if (!fresh)
-      fail(Code::DUPLICATE, "tensor name appears twice (first at offset " + std::to_string(it->second) + ")",
-           key_at, field());
+    names.emplace_back(key, key_at);
     hp.parse_tensor(f.value(), key, key_at);
   }
+  std::sort(names.begin(), names.end());  // equal names end up adjacent, first offset first
+  for (size_t i = 1; i < names.size(); ++i)
+    if (names[i].first == names[i - 1].first)
+      fail(Code::DUPLICATE, "tensor name appears twice (first at offset " + std::to_string(names[i - 1].second) + ")",
+           names[i].second, st_tensor_field(names[i].first));
 }
 
 }  // namespace mwt::detail

@@ -2,6 +2,7 @@
 // before a WeightFile with zero-copy tensor views into the map is returned.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <numeric>
 
 #include "core/error.hpp"
@@ -10,6 +11,14 @@
 
 namespace mwt::detail {
 namespace {
+
+// Bytes read at once from the start of a deferred file: the 8-byte length and the header of
+// any shard of up to a few hundred tensors.
+constexpr uint64_t kFirstRead = 16 * 1024;
+
+// Per-thread buffer for the first read, kept between calls (opening a checkpoint reads dozens
+// of small headers; this spares an allocation and a clear for each).
+thread_local std::unique_ptr<uint8_t[]> t_first_read;
 
 // Sorted by (begin, end) the offsets must tile [0, buffer) exactly: the rule that stops
 // aliasing tensors and hidden bytes. Returns the buffer length.
@@ -55,9 +64,15 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
   const bool deferred = file->deferred();
   const uint8_t* p = deferred ? nullptr : file->data();
   uint64_t n;
+  // A deferred file's first read takes the length and, for most files, the whole header.
+  const uint64_t first = std::min<uint64_t>(size, kFirstRead);
+  uint8_t* head = nullptr;
+  std::unique_ptr<uint8_t[]> whole;  // a header larger than the first read, read on
   if (deferred) {
-    const std::vector<uint8_t> len = file->read(0, 8);
-    std::memcpy(&n, len.data(), 8);
+    if (!t_first_read) t_first_read.reset(new uint8_t[kFirstRead]);
+    head = t_first_read.get();
+    file->read_into(0, first, head);
+    std::memcpy(&n, head, 8);
   } else {
     std::memcpy(&n, p, 8);  // little-endian host (byte_reader.hpp)
   }
@@ -74,8 +89,13 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
   wf->data_offset = 8 + n;
   std::vector<uint64_t> key_offsets;
   if (deferred) {
-    const std::vector<uint8_t> header = file->read(8, n);
-    parse_safetensors_header(header.data(), n, 8, opts, *wf, key_offsets);
+    if (8 + n > first) {  // the rest of a large header
+      whole.reset(new uint8_t[8 + n]);
+      std::memcpy(whole.get(), head, first);
+      file->read_into(first, 8 + n - first, whole.get() + first);
+      head = whole.get();
+    }
+    parse_safetensors_header(head + 8, n, 8, opts, *wf, key_offsets);
   } else {
     parse_safetensors_header(p + 8, n, 8, opts, *wf, key_offsets);
   }

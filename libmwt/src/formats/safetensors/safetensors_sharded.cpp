@@ -2,12 +2,13 @@
 // bare *.safetensors shards) presented as one tensor table. The index and the shards must agree
 // exactly; shard paths may not leave the model directory.
 #include <algorithm>
-#include <atomic>
+#include <cstring>
+#include <deque>
 #include <exception>
 #include <filesystem>
-#include <map>
+#include <memory>
+#include <optional>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@
 #include "formats/safetensors/json_document.hpp"
 #include "formats/safetensors/json_text.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
+#include "formats/safetensors/safetensors_shards.hpp"
 
 namespace mwt::detail {
 namespace {
@@ -26,17 +28,73 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string shown(const std::string& path) { return "'" + escape_for_message(path, 512) + "'"; }
+// Sorted names of the non-hidden *.safetensors entries of `dir`; empty if it cannot be listed
+// (the caller only reads ahead with them).
+std::vector<std::string> list_shard_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string fname = entry.path().filename().string();
+    if (ends_with(fname, ".safetensors") && fname.front() != '.') out.push_back(fname);
+  }
+  if (ec) return {};
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Stable copies of many short strings, in 64 KiB chunks: one allocation per chunk instead of
+// one per string, and views that stay valid however the owner is moved.
+class StringArena {
+ public:
+  std::string_view add(std::string_view s) {
+    if (s.empty()) return {};
+    if (s.size() > room_) {
+      const size_t cap = std::max<size_t>(s.size(), 64 * 1024);
+      chunks_.emplace_back(new char[cap]);
+      next_ = chunks_.back().get();
+      room_ = cap;
+    }
+    std::memcpy(next_, s.data(), s.size());
+    const std::string_view v(next_, s.size());
+    next_ += s.size();
+    room_ -= s.size();
+    return v;
+  }
+
+ private:
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* next_ = nullptr;
+  size_t room_ = 0;
+};
 
 struct IndexEntry {
-  std::string tensor;
-  std::string shard;
-  uint64_t offset;  // of the tensor's key in the index file
+  std::string_view tensor;   // in Index::names
+  const std::string* shard;  // an element of Index::shards
+  uint64_t offset;           // of the tensor's key in the index file
 };
 
 struct Index {
   std::vector<std::pair<std::string, std::string>> metadata;  // key, value (JSON text unless a string)
+  StringArena names;
+  // Each distinct shard name once, in order of first appearance with the offset of the first
+  // entry naming it. A deque: elements never move, also when the Index is moved.
+  std::deque<std::pair<std::string, uint64_t>> shards;
   std::vector<IndexEntry> weight_map;
+  std::unordered_map<std::string_view, uint32_t> by_name;  // tensor -> weight_map position
+
+  // The stored copy of shard name `s` (entries come grouped by shard: the last one is checked
+  // first, the lookup table only when the shard changes).
+  const std::string* intern_shard(std::string_view s, uint64_t at) {
+    if (!shards.empty() && shards.back().first == s) return &shards.back().first;
+    auto it = shard_lookup.find(s);
+    if (it != shard_lookup.end()) return it->second;
+    const std::string* stored = &shards.emplace_back(std::string(s), at).first;
+    shard_lookup.emplace(*stored, stored);
+    return stored;
+  }
+
+ private:
+  std::unordered_map<std::string_view, const std::string*> shard_lookup;
 };
 
 // The index's "metadata" object: strings decoded, any other value kept as its JSON text
@@ -95,18 +153,20 @@ Index parse_index(const MappedFile& f, const OpenOptions& opts) {
       od::object map;
       if (auto e = mv.get_object().get(map))
         doc.fail_json(e, doc.offset_of(mv), "index.weight_map", "\"weight_map\" must be a JSON object");
-      std::unordered_set<std::string_view> names;
       for (auto er : map) {
         od::field ent = next_field(std::move(er), doc, kat, "index.weight_map");
         const uint64_t tat = doc.key_offset(ent);
         const std::string_view name = field_key(ent, doc, "index.weight_map");
         auto tfield = [&] { return "index.weight_map[\"" + escape_for_message(name) + "\"]"; };
-        if (!names.insert(name).second) fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield());
-        if (names.size() > opts.max_tensors)
+        if (idx.by_name.count(name)) fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield());
+        if (idx.weight_map.size() >= opts.max_tensors)
           fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
                                          ") tensors in the index", tat, tfield());
         od::value sv = ent.value();
-        idx.weight_map.push_back({std::string(name), std::string(get_json_string(sv, doc, tfield, "a shard file name")), tat});
+        const std::string_view stored = idx.names.add(name);
+        idx.by_name.emplace(stored, static_cast<uint32_t>(idx.weight_map.size()));
+        const std::string_view shard = get_json_string(sv, doc, tfield, "a shard file name");
+        idx.weight_map.push_back({stored, idx.intern_shard(shard, tat), tat});
       }
     } else {
       // Tools add their own keys; they carry nothing mwt reads, so they are checked and named.
@@ -118,126 +178,70 @@ Index parse_index(const MappedFile& f, const OpenOptions& opts) {
   return idx;
 }
 
-// A shard name from the index must stay a relative path below the model directory.
-void check_shard_name(const std::string& name, uint64_t at, const std::string& field) {
-  auto refuse = [&](const char* why) {
-    fail(Code::PATH_ESCAPE, "shard path " + shown(name) + " " + why, at, field);
-  };
-  if (name.empty()) refuse("is empty");
-  if (name.find('\0') != std::string::npos) refuse("contains a NUL character");
-  if (name.front() == '/') refuse("is absolute");
-  if (name.find('\\') != std::string::npos) refuse("contains a backslash");
-  if (name.size() >= 2 && name[1] == ':') refuse("has a drive prefix");
-  size_t start = 0;
-  while (start <= name.size()) {
-    const size_t slash = name.find('/', start);
-    const std::string_view part = std::string_view(name).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part == "..") refuse("contains a '..' component");
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-}
-
-// Canonical path of `dir/name`, which must exist and resolve (through any symlink) inside `dir_real`.
-std::string resolve_inside(const std::string& dir_real, const std::string& dir, const std::string& name,
-                           uint64_t at, const std::string& field) {
-  const fs::path full = fs::path(dir) / name;
-  std::error_code ec;
-  const fs::path real = fs::canonical(full, ec);
-  if (ec) fail(Code::IO, "shard file " + shown(full.string()) + " cannot be opened: " + ec.message(), at, field);
-  const std::string r = real.string();
-  if (r.size() <= dir_real.size() || r.compare(0, dir_real.size(), dir_real) != 0 || r[dir_real.size()] != '/')
-    fail(Code::PATH_ESCAPE, "shard path " + shown(name) + " resolves to " + shown(r) + ", outside the model directory " +
-                                shown(dir_real), at, field);
-  return r;
-}
-
-std::string canonical_dir(const std::string& dir) {
-  std::error_code ec;
-  const fs::path real = fs::canonical(dir.empty() ? fs::path(".") : fs::path(dir), ec);
-  if (ec) fail(Code::IO, "cannot resolve directory " + shown(dir) + ": " + ec.message());
-  return real.string() == "/" ? std::string() : real.string();  // so that dir_real + '/' is a prefix
-}
-
-std::unique_ptr<WeightFile> read_shard(const std::string& real, const std::string& name, const OpenOptions& opts,
-                                       bool index) {
-  try {
-    return read_safetensors(MappedFile::open_deferred(real), opts, index);
-  } catch (const Error& e) {
-    throw Error(e.code(), "in shard " + shown(name) + ": " + e.detail(), e.offset(), e.field());
-  }
-}
-
-
-// Reads every shard, up to kMaxReaders at a time (opening a 30-shard checkpoint is mostly
-// syscalls and header parsing, which overlap well). Each slot holds the shard or the error it
-// raised; the caller reports the first failure in shard order, so errors are deterministic.
-struct ShardResult {
-  std::unique_ptr<WeightFile> wf;
-  std::exception_ptr error;
-};
-constexpr unsigned kMaxReaders = 8;
-
-std::vector<ShardResult> read_shards_parallel(const std::vector<std::string>& reals,
-                                              const std::vector<std::string>& names,
-                                              const OpenOptions& opts) {
-  std::vector<ShardResult> out(reals.size());
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next++; i < reals.size(); i = next++) {
-      try {
-        out[i].wf = read_shard(reals[i], names[i], opts, /*index=*/false);
-      } catch (...) {
-        out[i].error = std::current_exception();
-      }
+// Every shard of `names` read, one result per name in order. `guessed`, when given, is a pool
+// that has been reading the directory's *.safetensors files while the index was parsed: its
+// results for files the index names are used; any it failed on is read again here (with the
+// index offset its path errors should name), and its files the index does not name are dropped.
+std::vector<ShardResult> read_all(const ModelDir& dir, const std::vector<std::string>& names,
+                                  const std::vector<uint64_t>& ats, const OpenOptions& opts,
+                                  ShardPool* guessed) {
+  std::vector<ShardResult> out(names.size());
+  std::vector<std::string> rest_names;
+  std::vector<uint64_t> rest_ats;
+  std::vector<size_t> rest_pos;
+  std::vector<ShardResult> early = guessed ? guessed->finish() : std::vector<ShardResult>();
+  const std::vector<std::string> no_guesses;
+  const std::vector<std::string>& g = guessed ? guessed->names() : no_guesses;  // sorted
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto it = std::lower_bound(g.begin(), g.end(), names[i]);
+    const size_t j = static_cast<size_t>(it - g.begin());
+    if (it != g.end() && *it == names[i] && early[j].wf) {
+      out[i] = std::move(early[j]);
+      continue;
     }
-  };
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const size_t n_threads = std::min<size_t>({reals.size(), hw, kMaxReaders});
-  std::vector<std::thread> threads;
-  try {
-    for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(work);
-  } catch (const std::system_error&) {
-    // No more threads available: the calling thread does the rest.
+    rest_names.push_back(names[i]);
+    rest_ats.push_back(ats[i]);
+    rest_pos.push_back(i);
   }
-  work();
-  for (auto& t : threads) t.join();
+  if (!rest_names.empty()) {
+    const unsigned readers = shard_reader_count(rest_names.size());
+    ShardPool pool(dir, std::move(rest_names), std::move(rest_ats), opts);
+    pool.start(readers - 1);
+    std::vector<ShardResult> rest = pool.finish();
+    for (size_t k = 0; k < rest.size(); ++k) out[rest_pos[k]] = std::move(rest[k]);
+  }
   return out;
 }
 
 // Opens every shard the index (or the directory listing) names, in sorted name order, and merges
 // them into one WeightFile. With an index, the index and the shards must agree exactly.
-std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Index& idx, bool has_index,
-                                              const OpenOptions& opts) {
-  const std::string dir_real = canonical_dir(dir);
-  // Shard names, sorted and unique; each with the offset of the first index entry naming it.
-  std::map<std::string, uint64_t> shard_at;
-  for (const IndexEntry& e : idx.weight_map) shard_at.emplace(e.shard, e.offset);
-  if (shard_at.size() > opts.max_shards)
-    fail(Code::LIMIT_EXCEEDED, std::to_string(shard_at.size()) + " shards exceed limits.max_shards (" +
+std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const Index& idx, bool has_index,
+                                              const OpenOptions& opts, ShardPool* guessed) {
+  // Shard names, sorted; each with the offset of the first index entry naming it.
+  std::vector<const std::pair<std::string, uint64_t>*> sorted;
+  sorted.reserve(idx.shards.size());
+  for (const auto& s : idx.shards) sorted.push_back(&s);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  if (sorted.size() > opts.max_shards)
+    fail(Code::LIMIT_EXCEEDED, std::to_string(sorted.size()) + " shards exceed limits.max_shards (" +
                                    std::to_string(opts.max_shards) + ")", kNoOffset, "index.weight_map");
-  if (has_index && shard_at.empty()) fail(Code::BAD_SYNTAX, "the index's weight_map is empty", kNoOffset, "index.weight_map");
+  if (has_index && sorted.empty()) fail(Code::BAD_SYNTAX, "the index's weight_map is empty", kNoOffset, "index.weight_map");
 
-  // Names and paths are checked before any shard is read.
-  std::vector<std::string> names, reals;
+  // Names are checked before any shard is opened; paths as each is opened.
+  std::vector<std::string> names;
   std::vector<uint64_t> ats;
-  for (const auto& [name, at] : shard_at) {
-    const std::string field = "index.weight_map[shard \"" + escape_for_message(name) + "\"]";
-    check_shard_name(name, at, field);
-    reals.push_back(resolve_inside(dir_real, dir, name, at, field));
-    names.push_back(name);
-    ats.push_back(at);
+  for (const auto* s : sorted) {
+    check_shard_name(s->first, s->second, "index.weight_map[shard \"" + escape_for_message(s->first) + "\"]");
+    names.push_back(s->first);
+    ats.push_back(s->second);
   }
-  std::vector<ShardResult> shards = read_shards_parallel(reals, names, opts);
+  std::vector<ShardResult> shards = read_all(model_dir, names, ats, opts, guessed);
   for (ShardResult& r : shards)
     if (r.error) std::rethrow_exception(r.error);
 
-  // Where the index says each tensor lives.
-  std::unordered_map<std::string_view, const IndexEntry*> expected;
-  if (has_index) {
-    expected.reserve(idx.weight_map.size());
-    for (const IndexEntry& e : idx.weight_map) expected.emplace(e.tensor, &e);
-  }
+  // Where the index says each tensor lives (idx.by_name), and the shard each index entry was
+  // found in (+1; 0 = not yet).
+  std::vector<uint32_t> found_in(has_index ? idx.weight_map.size() : 0, 0);
 
   auto wf = std::make_unique<WeightFile>();
   wf->format = Format::SAFETENSORS_INDEX;
@@ -255,10 +259,12 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
                                    ") tensors over all shards (" + std::to_string(total_tensors) + ")",
          kNoOffset, "index.weight_map");
 
-  // Tensor name -> shard; the views point into the shard WeightFiles, which stay put until the
-  // tensors are moved out below.
+  // Without an index: tensor name -> shard, to find a tensor held by two shards (with one, the
+  // index entries' found_in does that). The views point into the shard WeightFiles, which stay
+  // put until the tensors are moved out below.
   std::unordered_map<std::string_view, uint32_t> owner;
-  owner.reserve(total_tensors);
+  if (!has_index) owner.reserve(total_tensors);
+  size_t matched = 0;
   std::unordered_map<std::string, std::string> shard_meta;  // __metadata__ merged over shards
   for (uint32_t si = 0; si < shards.size(); ++si) {
     const WeightFile& shard = *shards[si].wf;
@@ -288,29 +294,38 @@ std::unique_ptr<WeightFile> read_sharded_impl(const std::string& dir, const Inde
     }
     for (const TensorInfo& t : shard.tensors) {
       auto tfield = [&] { return "shard " + shown(name) + " " + st_tensor_field(t.name); };
-      auto [it, fresh] = owner.emplace(t.name, si);
-      if (!fresh)
+      auto twice = [&](uint32_t other) {
         fail(Code::DUPLICATE, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                  " and in shard " + shown(names[it->second]),
+                                  " and in shard " + shown(names[other]),
              t.offset, tfield());
-      if (has_index) {
-        auto e = expected.find(t.name);
-        if (e == expected.end())
-          fail(Code::ARCHIVE_INCONSISTENT, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                               " but not in the index's weight_map", t.offset, tfield());
-        if (e->second->shard != name)
-          fail(Code::ARCHIVE_INCONSISTENT, "the index puts tensor \"" + escape_for_message(t.name) + "\" in " +
-                                               shown(e->second->shard) + " but it is in shard " + shown(name),
-               e->second->offset, "index.weight_map[\"" + escape_for_message(t.name) + "\"]");
+      };
+      if (!has_index) {
+        auto [it, fresh] = owner.emplace(t.name, si);
+        if (!fresh) twice(it->second);
+        continue;
       }
+      auto e = idx.by_name.find(t.name);
+      if (e == idx.by_name.end())
+        fail(Code::ARCHIVE_INCONSISTENT, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
+                                             " but not in the index's weight_map", t.offset, tfield());
+      if (found_in[e->second] != 0) twice(found_in[e->second] - 1);
+      found_in[e->second] = si + 1;
+      ++matched;
+      const IndexEntry& entry = idx.weight_map[e->second];
+      if (*entry.shard != name)
+        fail(Code::ARCHIVE_INCONSISTENT, "the index puts tensor \"" + escape_for_message(t.name) + "\" in " +
+                                             shown(*entry.shard) + " but it is in shard " + shown(name),
+             entry.offset, "index.weight_map[\"" + escape_for_message(t.name) + "\"]");
     }
   }
-  if (has_index && owner.size() != expected.size()) {
-    for (const IndexEntry& e : idx.weight_map)
-      if (!owner.count(e.tensor))
+  if (has_index && matched != idx.weight_map.size()) {
+    for (size_t i = 0; i < idx.weight_map.size(); ++i)
+      if (found_in[i] == 0) {
+        const IndexEntry& e = idx.weight_map[i];
         fail(Code::ARCHIVE_INCONSISTENT, "the index lists tensor \"" + escape_for_message(e.tensor) + "\" in " +
-                                             shown(e.shard) + " but that shard does not hold it",
+                                             shown(*e.shard) + " but that shard does not hold it",
              e.offset, "index.weight_map[\"" + escape_for_message(e.tensor) + "\"]");
+      }
   }
   owner.clear();  // its views are about to move
   wf->tensors.reserve(total_tensors);
@@ -332,6 +347,7 @@ std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path, co
   const bool is_dir = fs::is_directory(path, ec);
   if (ec && ec != std::errc::no_such_file_or_directory) fail(Code::IO, "cannot stat " + shown(path) + ": " + ec.message());
   std::string dir, index_path;
+  std::vector<std::string> guesses;  // *.safetensors files beside the index, sorted
   if (is_dir) {
     dir = path;
     std::vector<std::string> indexes, shards;
@@ -352,20 +368,32 @@ std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path, co
     } else if (shards.empty()) {
       fail(Code::IO, "directory " + shown(path) + " holds no *.safetensors file and no *.safetensors.index.json");
     }
+    std::sort(shards.begin(), shards.end());
     if (index_path.empty()) {
       // No index: every shard in name order, checked only against each other.
-      std::sort(shards.begin(), shards.end());
       Index none;
-      for (const auto& s : shards) none.weight_map.push_back({std::string(), s, kNoOffset});
-      return read_sharded_impl(dir, none, /*has_index=*/false, opts);
+      for (const auto& s : shards) none.intern_shard(s, kNoOffset);
+      const ModelDir model_dir(dir);
+      return read_sharded_impl(model_dir, none, /*has_index=*/false, opts, nullptr);
     }
+    guesses = std::move(shards);
   } else {
     index_path = path;
     dir = fs::path(path).parent_path().string();
+    guesses = list_shard_files(dir.empty() ? "." : dir);
+  }
+  const ModelDir model_dir(dir);
+  // The directory's shard files are read while the index is parsed (most checkpoints' index
+  // names exactly those); a listing larger than limits.max_shards is not read ahead.
+  std::optional<ShardPool> ahead;
+  if (!guesses.empty() && guesses.size() <= opts.max_shards) {
+    const unsigned readers = shard_reader_count(guesses.size());
+    ahead.emplace(model_dir, std::move(guesses), std::vector<uint64_t>(), opts);
+    ahead->start(readers);
   }
   const auto index_file = MappedFile::open(index_path);
   Index idx = parse_index(*index_file, opts);
-  return read_sharded_impl(dir, idx, /*has_index=*/true, opts);
+  return read_sharded_impl(model_dir, idx, /*has_index=*/true, opts, ahead ? &*ahead : nullptr);
 }
 
 }  // namespace mwt::detail
