@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "code_of.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
 #include "quant/dequant.hpp"
@@ -40,12 +41,7 @@ std::vector<float> decode(DType t, const std::vector<uint8_t>& bytes, uint64_t n
 }
 
 Code code_of(DType t, const uint8_t* src, uint64_t nbytes, float* dst, uint64_t n) {
-  try {
-    dequantize_scalar(t, src, nbytes, dst, n);
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Code::OK;
+  return ::code_of([&] { dequantize_scalar(t, src, nbytes, dst, n); });
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "code_of.hpp"
 #include "core/error.hpp"
 #include "kernels/dequant.hpp"
 #include "kernels/dispatch.hpp"
@@ -111,15 +112,6 @@ int64_t first_difference_nan_free(const std::vector<float>& a, const std::vector
     if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return static_cast<int64_t>(i);
   }
   return -1;
-}
-
-Code code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Code::OK;
 }
 
 std::vector<Isa> isas_to_test() {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "code_of.hpp"
 #include "core/error.hpp"
 #include "kernels/dequant.hpp"
 #include "kernels/dispatch.hpp"
@@ -118,15 +119,6 @@ bool skip_without_avx2() {
   if (kernels::cpu_has_avx2()) return false;
   WARN("SKIPPED: this CPU has no AVX2/FMA/F16C, so the AVX2 kernels cannot be compared here");
   return true;
-}
-
-Code code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Code::OK;
 }
 
 }  // namespace

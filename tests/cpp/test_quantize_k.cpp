@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "code_of.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
 #include "quant/dequant.hpp"
@@ -99,12 +100,7 @@ double weighted_error(const std::vector<float>& x, const std::vector<float>& y,
 
 Code code_of(DType t, const std::vector<float>& x, const float* w, uint64_t row_len) {
   std::vector<uint8_t> out(x.size() / 256 * block_bytes(t));
-  try {
-    quantize_scalar(t, x.data(), x.size(), out.data(), out.size(), w, row_len);
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Code::OK;
+  return ::code_of([&] { quantize_scalar(t, x.data(), x.size(), out.data(), out.size(), w, row_len); });
 }
 
 }  // namespace
