@@ -17,13 +17,18 @@ ASAN_BUILD := build/asan
 APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev xtl-dev \
                 libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev
 
-.PHONY: demo test deps apt venv build python asan test-cpp test-asan test-python fuzz bench clean
+.PHONY: demo test deps apt venv build python asan test-cpp test-asan test-python test-fuzz-smoke fuzz bench clean
 
 demo: build python
 	$(VPY) examples/python/demo.py --out demo-out
 
 test: build python asan
-	$(MAKE) --no-print-directory test-cpp test-asan test-python
+	$(MAKE) --no-print-directory test-cpp test-asan test-python test-fuzz-smoke
+
+# The libFuzzer targets built with clang and run 5 s each over their seeds: a change that stops
+# them building or makes a seed crash fails here (`make fuzz` is the real, long run).
+test-fuzz-smoke:
+	tests/fuzz/run.sh 5
 
 deps: apt venv
 

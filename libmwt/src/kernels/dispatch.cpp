@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #if defined(__x86_64__) || defined(_M_X64)
+#include <cpuid.h>
+
 #include <xsimd/xsimd.hpp>
 #endif
 
@@ -38,11 +40,14 @@ IsaSelection select_isa(const char* env_value, bool cpu_has_avx2) {
 
 bool cpu_has_avx2() noexcept {
 #if (defined(__x86_64__) || defined(_M_X64)) && defined(MWT_KERNELS_X86_AVX2)
-  // xsimd reads the CPUID feature bits; GCC's __builtin_cpu_supports additionally checks that
-  // the OS saves the YMM registers (XGETBV), and knows F16C, which xsimd 8 does not report.
+  // xsimd reads the CPUID feature bits; __builtin_cpu_supports additionally checks that the OS
+  // saves the YMM registers (XGETBV). F16C, which xsimd 8 does not report and clang's builtin
+  // does not know, is CPUID leaf 1, ECX bit 29.
   const auto arch = xsimd::available_architectures();
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
   return arch.avx2 && arch.fma3_avx2 && __builtin_cpu_supports("avx2") &&
-         __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+         __builtin_cpu_supports("fma") && f16c;
 #else
   return false;
 #endif
