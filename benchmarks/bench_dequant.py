@@ -50,7 +50,7 @@ MWT_RUNS, GGUF_RUNS, COPY_RUNS = 3, 2, 3
 GOAL_GBPS, GOAL_RATIO = 10.0, 30.0
 # mwt gives each thread at least this many values (mwt.h, mwt_dequantize_threads).
 PER_THREAD_VALUES = 1 << 19
-# The types with an AVX2 kernel (avx2::dequant_kernel in libmwt/src/kernels/x86_avx2/
+# The types with an AVX2 kernel (avx2::dequant_kernel in libmwt/src/quant/x86_avx2/
 # dequant_avx2.cpp); under the avx2 ISA every other type runs its scalar decoder, so its two
 # columns measure the same code.
 AVX2_KERNEL_TYPES = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
@@ -389,7 +389,7 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
             f"{min(g_out(r) / g_scalar(r) for r in kern):.1f}× to "
             f"{max(g_out(r) / g_scalar(r) for r in kern):.1f}× the scalar decoders (which "
             "return fresh arrays). Outputs of 16 MiB and more are written with non-temporal "
-            "stores (kernels/dequant.cpp), which is why `out=` can beat the plain copy. "
+            "stores (quant/dequantize.cpp), which is why `out=` can beat the plain copy. "
             f"≥ {GOAL_GBPS:.0f} GB/s: {len(k_fast)} of {len(kern)}"
             + (f"; below it: {names([r for r in kern if r not in k_fast], lambda r: f'{g_out(r):.2f}')}"
                if len(k_fast) < len(kern) else "")

@@ -1,4 +1,4 @@
-// Native tests of quant/dequant.hpp: single blocks built by hand from the documented layouts
+// Native tests of quant/dequant_scalar.hpp: single blocks built by hand from the documented layouts
 // (reference/gguf-and-quants.md §2) and checked against the documented formulas, the argument
 // errors, and that every dtype id either dequantizes or is refused with the right code, through
 // the C++ API and the C ABI. (tests/python/test_dequant.py compares every type with gguf-py.)
@@ -16,7 +16,7 @@
 #include "code_of.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 #include "quant/iq_grids.hpp"
 
 using namespace mwt::detail;

@@ -1,5 +1,5 @@
 // Tests of multi-threaded dequantization: the range splitter and thread runner
-// (kernels/thread_split.hpp: coverage, one thread per range, exceptions from workers), the
+// (core/thread_split.hpp: coverage, one thread per range, exceptions from workers), the
 // MWT_NUM_THREADS rule, the per-call thread count (minimum work per thread), and split
 // dequantization against a single-threaded run, bit for bit: every dtype under both ISAs cut
 // 2..16 ways over block counts that do not divide evenly, and a few dtypes at sizes around the
@@ -24,16 +24,14 @@
 #include "core/dtype.hpp"
 #include "code_of.hpp"
 #include "core/error.hpp"
-#include "kernels/dequant.hpp"
-#include "kernels/dispatch.hpp"
-#include "kernels/thread_split.hpp"
+#include "quant/dequantize.hpp"
+#include "core/isa.hpp"
+#include "core/thread_split.hpp"
 #include "mwt/mwt.h"
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 
 using namespace mwt::detail;
-using kernels::Isa;
 using kernels::kMinValuesPerThread;
-using kernels::Range;
 
 namespace {
 
@@ -116,7 +114,7 @@ int64_t first_difference_nan_free(const std::vector<float>& a, const std::vector
 
 std::vector<Isa> isas_to_test() {
   std::vector<Isa> isas = {Isa::Scalar};
-  if (kernels::cpu_has_avx2())
+  if (cpu_has_avx2())
     isas.push_back(Isa::Avx2);
   else
     WARN("this CPU has no AVX2/FMA/F16C: threaded dequantization is tested under scalar only");
@@ -131,14 +129,14 @@ TEST_CASE("split_range: contiguous, complete, near-equal ranges", "[threads]") {
       INFO("n " << n << ", parts " << parts);
       uint64_t expect_begin = 0, smallest = UINT64_MAX, largest = 0;
       for (unsigned i = 0; i < parts; ++i) {
-        const Range r = kernels::split_range(n, parts, i);
+        const Range r = split_range(n, parts, i);
         REQUIRE(r.begin == expect_begin);
         REQUIRE(r.end >= r.begin);
         smallest = std::min(smallest, r.end - r.begin);
         largest = std::max(largest, r.end - r.begin);
         // The larger ranges come first.
         if (i > 0) {
-          const Range prev = kernels::split_range(n, parts, i - 1);
+          const Range prev = split_range(n, parts, i - 1);
           CHECK(prev.end - prev.begin >= r.end - r.begin);
         }
         expect_begin = r.end;
@@ -156,7 +154,7 @@ TEST_CASE("run_split: every unit once, one thread per range, range 0 on the call
     std::vector<std::atomic<int>> hits(n);
     std::mutex mu;
     std::map<uint64_t, std::thread::id> thread_of_range;  // keyed by range begin
-    kernels::run_split(n, parts, [&](Range r) {
+    run_split(n, parts, [&](Range r) {
       for (uint64_t i = r.begin; i < r.end; ++i) hits[i].fetch_add(1);
       std::lock_guard<std::mutex> lock(mu);
       thread_of_range[r.begin] = std::this_thread::get_id();
@@ -180,9 +178,9 @@ TEST_CASE("run_split: exceptions from workers reach the caller after every range
 
   SECTION("an mwt error from one worker keeps its code and message") {
     std::vector<std::atomic<int>> hits(n);
-    const Range failing = kernels::split_range(n, parts, 2);
+    const Range failing = split_range(n, parts, 2);
     try {
-      kernels::run_split(n, parts, [&](Range r) {
+      run_split(n, parts, [&](Range r) {
         for (uint64_t i = r.begin; i < r.end; ++i) hits[i].fetch_add(1);
         if (r.begin == failing.begin) fail(Code::SIZE_MISMATCH, "worker 2 failed");
       });
@@ -195,9 +193,9 @@ TEST_CASE("run_split: exceptions from workers reach the caller after every range
   }
 
   SECTION("with several failing ranges the lowest-numbered one's exception is rethrown") {
-    const Range r1 = kernels::split_range(n, parts, 1), r3 = kernels::split_range(n, parts, 3);
+    const Range r1 = split_range(n, parts, 1), r3 = split_range(n, parts, 3);
     try {
-      kernels::run_split(n, parts, [&](Range r) {
+      run_split(n, parts, [&](Range r) {
         if (r.begin == r3.begin) throw std::runtime_error("range 3");
         if (r.begin == r1.begin) fail(Code::BAD_SHAPE, "range 1");
       });
@@ -208,19 +206,17 @@ TEST_CASE("run_split: exceptions from workers reach the caller after every range
   }
 
   SECTION("a failure on the caller's range (0) and a non-mwt exception type") {
-    CHECK_THROWS_AS(kernels::run_split(n, parts,
+    CHECK_THROWS_AS(run_split(n, parts,
                                        [&](Range r) {
                                          if (r.begin == 0) throw std::length_error("range 0");
                                        }),
                     std::length_error);
-    CHECK_THROWS_AS(kernels::run_split(n, 1, [](Range) { throw std::bad_alloc(); }),
+    CHECK_THROWS_AS(run_split(n, 1, [](Range) { throw std::bad_alloc(); }),
                     std::bad_alloc);
   }
 }
 
 TEST_CASE("select_thread_count: the MWT_NUM_THREADS rule", "[threads]") {
-  using kernels::kMaxThreads;
-  using kernels::select_thread_count;
   CHECK(select_thread_count(nullptr, 8) == 8);
   CHECK(select_thread_count("", 8) == 8);
   CHECK(select_thread_count(nullptr, 0) == 1);  // unknown CPU count
@@ -232,9 +228,9 @@ TEST_CASE("select_thread_count: the MWT_NUM_THREADS rule", "[threads]") {
   CHECK(select_thread_count("99999999999999999999999", 2) == kMaxThreads);
   for (const char* bad : {"0", "-2", "+2", " 2", "2 ", "two", "2.5", "0x10", "00"})
     CHECK(select_thread_count(bad, 6) == 6);
-  CHECK(kernels::cpu_thread_count() >= 1);
-  CHECK(kernels::default_thread_count() >= 1);
-  CHECK(kernels::default_thread_count() <= kMaxThreads);
+  CHECK(cpu_thread_count() >= 1);
+  CHECK(default_thread_count() >= 1);
+  CHECK(default_thread_count() <= kMaxThreads);
 }
 
 TEST_CASE("dequant_thread_count: a minimum of work per thread", "[threads]") {
@@ -253,11 +249,11 @@ TEST_CASE("dequant_thread_count: a minimum of work per thread", "[threads]") {
   // Never more threads than blocks.
   CHECK(dequant_thread_count(100 * m, 3, 8) == 3);
   // 0 = the process default, within the work limit.
-  const unsigned d = kernels::default_thread_count();
+  const unsigned d = default_thread_count();
   CHECK(dequant_thread_count(1000 * m, 1000 * m, 0) == std::min<uint64_t>(d, 1000));
   CHECK(dequant_thread_count(m, m, 0) == 1);
   // Absurd requests are clamped.
-  CHECK(dequant_thread_count(UINT64_MAX, UINT64_MAX, 1u << 30) == kernels::kMaxThreads);
+  CHECK(dequant_thread_count(UINT64_MAX, UINT64_MAX, 1u << 30) == kMaxThreads);
 }
 
 TEST_CASE("split dequantize is bit-identical to one thread, every dtype, ISA and split",
@@ -272,7 +268,7 @@ TEST_CASE("split dequantize is bit-identical to one thread, every dtype, ISA and
       // threads (some threads then get none).
       for (const uint64_t n_blocks : {1ull, 2ull, 5ull, 13ull, 67ull, 1001ull}) {
         const uint64_t n = n_blocks * info.block_elems;
-        INFO(kernels::isa_name(isa) << " " << info.name << ", " << n_blocks << " blocks");
+        INFO(isa_name(isa) << " " << info.name << ", " << n_blocks << " blocks");
         const std::vector<uint8_t> raw = random_tensor_bytes(type, n_blocks, rng);
         std::vector<float> single(n, -1.0f);
         kernels::dequantize_with_isa(isa, type, raw.data(), raw.size(), single.data(), n, 1);
@@ -308,14 +304,14 @@ TEST_CASE("threaded dequantize around the threshold: planned thread counts, same
       for (const uint64_t n_blocks :
            {2 * per_thread_blocks - 1, 2 * per_thread_blocks, 3 * per_thread_blocks + 7}) {
         const uint64_t n = n_blocks * b;
-        INFO(kernels::isa_name(isa) << " " << info.name << ", " << n_blocks << " blocks");
+        INFO(isa_name(isa) << " " << info.name << ", " << n_blocks << " blocks");
         const std::vector<uint8_t> raw = random_tensor_bytes(type, n_blocks, rng);
         std::vector<float> single(n, -1.0f);
         kernels::dequantize_with_isa(isa, type, raw.data(), raw.size(), single.data(), n, 1);
         for (const unsigned threads : {2u, 4u, 0u}) {
           const unsigned used = kernels::dequant_thread_count(n, n_blocks, threads);
           INFO("n_threads " << threads << " (runs on " << used << ")");
-          CHECK(used == std::min<uint64_t>(threads == 0 ? kernels::default_thread_count() : threads,
+          CHECK(used == std::min<uint64_t>(threads == 0 ? default_thread_count() : threads,
                                            n / kMinValuesPerThread));
           std::vector<float> multi(n, -3.0f);
           kernels::dequantize_with_isa(isa, type, raw.data(), raw.size(), multi.data(), n, threads);

@@ -1,5 +1,5 @@
-// Tests of quant/ftype.hpp (llama.cpp's per-tensor type rules for GGUF file types) and of the
-// GGUF part of the quantization report (quant/scheme_gguf.cpp): the use_more_bits layer
+// Tests of analysis/ftype.hpp (llama.cpp's per-tensor type rules for GGUF file types) and of the
+// GGUF part of the quantization report (analysis/scheme_gguf.cpp): the use_more_bits layer
 // pattern for 24 and 32 layers as reference/gguf-and-quants.md §3.6 lists it, the output /
 // tied-embedding rule, the row fallbacks, the neighbouring file types' differences, and file
 // type inference recovering every modelled file type from the types its own rules produce.
@@ -12,11 +12,11 @@
 
 #include "core/dtype.hpp"
 #include "formats/weight_file.hpp"
-#include "quant/ftype.hpp"
-#include "quant/scheme.hpp"
+#include "analysis/ftype.hpp"
+#include "analysis/scheme.hpp"
 
 using namespace mwt::detail;
-using namespace mwt::detail::quant;
+using namespace mwt::detail::analysis;
 
 namespace {
 

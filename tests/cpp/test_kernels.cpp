@@ -1,4 +1,4 @@
-// Tests of the SIMD kernel layer (kernels/): the MWT_FORCE_ISA rule (select_isa, a pure
+// Tests of the SIMD kernels (quant/x86_avx2/, dispatch in quant/dequantize.cpp, core/isa.hpp): the MWT_FORCE_ISA rule (select_isa, a pure
 // function), the process-wide choice and its C ABI report, and every AVX2 dequantization kernel
 // against the scalar reference dequantize_scalar, bit for bit, on random blocks (finite,
 // subnormal, zero and negative f16 scales; then Inf / NaN scales, where only NaN payloads may
@@ -18,13 +18,12 @@
 #include "core/dtype.hpp"
 #include "code_of.hpp"
 #include "core/error.hpp"
-#include "kernels/dequant.hpp"
-#include "kernels/dispatch.hpp"
+#include "quant/dequantize.hpp"
+#include "core/isa.hpp"
 #include "mwt/mwt.h"
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 
 using namespace mwt::detail;
-using kernels::Isa;
 
 namespace {
 
@@ -116,7 +115,7 @@ int64_t first_difference(Isa isa, DType type, const std::vector<uint8_t>& raw, u
 }
 
 bool skip_without_avx2() {
-  if (kernels::cpu_has_avx2()) return false;
+  if (cpu_has_avx2()) return false;
   WARN("SKIPPED: this CPU has no AVX2/FMA/F16C, so the AVX2 kernels cannot be compared here");
   return true;
 }
@@ -126,46 +125,46 @@ bool skip_without_avx2() {
 TEST_CASE("select_isa: MWT_FORCE_ISA rule", "[kernels]") {
   SECTION("unset or empty: the best the CPU has, no reason") {
     for (const char* v : {static_cast<const char*>(nullptr), ""}) {
-      CHECK(kernels::select_isa(v, true).isa == Isa::Avx2);
-      CHECK(kernels::select_isa(v, false).isa == Isa::Scalar);
-      CHECK(kernels::select_isa(v, true).reason.empty());
-      CHECK(kernels::select_isa(v, false).reason.empty());
+      CHECK(select_isa(v, true).isa == Isa::Avx2);
+      CHECK(select_isa(v, false).isa == Isa::Scalar);
+      CHECK(select_isa(v, true).reason.empty());
+      CHECK(select_isa(v, false).reason.empty());
     }
   }
   SECTION("scalar is always honoured") {
     for (const char* v : {"scalar", "SCALAR", "Scalar"}) {
-      CHECK(kernels::select_isa(v, true).isa == Isa::Scalar);
-      CHECK(kernels::select_isa(v, false).isa == Isa::Scalar);
-      CHECK(kernels::select_isa(v, true).reason.empty());
+      CHECK(select_isa(v, true).isa == Isa::Scalar);
+      CHECK(select_isa(v, false).isa == Isa::Scalar);
+      CHECK(select_isa(v, true).reason.empty());
     }
   }
   SECTION("avx2 only when the CPU has it; otherwise scalar with the reason") {
-    CHECK(kernels::select_isa("avx2", true).isa == Isa::Avx2);
-    CHECK(kernels::select_isa("AVX2", true).isa == Isa::Avx2);
-    CHECK(kernels::select_isa("avx2", true).reason.empty());
-    const auto s = kernels::select_isa("avx2", false);
+    CHECK(select_isa("avx2", true).isa == Isa::Avx2);
+    CHECK(select_isa("AVX2", true).isa == Isa::Avx2);
+    CHECK(select_isa("avx2", true).reason.empty());
+    const auto s = select_isa("avx2", false);
     CHECK(s.isa == Isa::Scalar);
     CHECK(s.reason.find("lacks AVX2") != std::string::npos);
   }
   SECTION("unknown values select scalar and name the value") {
     for (const char* v : {"avx512", "sse", " avx2", "avx2 ", "scalar2", "1", "neon"}) {
       for (bool cpu : {true, false}) {
-        const auto s = kernels::select_isa(v, cpu);
+        const auto s = select_isa(v, cpu);
         CHECK(s.isa == Isa::Scalar);
         CHECK(s.reason.find(std::string("\"") + v + "\"") != std::string::npos);
       }
     }
   }
-  CHECK(std::string(kernels::isa_name(Isa::Scalar)) == "scalar");
-  CHECK(std::string(kernels::isa_name(Isa::Avx2)) == "avx2");
+  CHECK(std::string(isa_name(Isa::Scalar)) == "scalar");
+  CHECK(std::string(isa_name(Isa::Avx2)) == "avx2");
 }
 
 TEST_CASE("active ISA: follows the CPU and MWT_FORCE_ISA, reported by the C ABI", "[kernels]") {
   const char* env = std::getenv("MWT_FORCE_ISA");
-  const auto expected = kernels::select_isa(env, kernels::cpu_has_avx2());
-  CHECK(kernels::active() == expected.isa);
-  CHECK(std::string(kernels::active_isa_reason()) == expected.reason);
-  CHECK(std::string(mwt_active_isa()) == kernels::isa_name(expected.isa));
+  const auto expected = select_isa(env, cpu_has_avx2());
+  CHECK(active() == expected.isa);
+  CHECK(std::string(active_isa_reason()) == expected.reason);
+  CHECK(std::string(mwt_active_isa()) == isa_name(expected.isa));
   CHECK(mwt_active_isa() == mwt_active_isa());  // a static string
   INFO("active ISA: " << mwt_active_isa());
   SUCCEED();
@@ -260,13 +259,13 @@ TEST_CASE("dispatching dequantize: same argument errors as the scalar reference"
   const std::vector<uint8_t> raw(34 * 2, 0);
   float out[64];
   for (Isa isa : {Isa::Scalar, Isa::Avx2}) {
-    if (isa == Isa::Avx2 && !kernels::cpu_has_avx2()) {
+    if (isa == Isa::Avx2 && !cpu_has_avx2()) {
       CHECK(code_of([&] {
               kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 68, out, 64);
             }) == Code::UNSUPPORTED_FEATURE);
       continue;
     }
-    INFO(kernels::isa_name(isa));
+    INFO(isa_name(isa));
     CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 68, out, 63); }) ==
           Code::BAD_SHAPE);
     CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 67, out, 64); }) ==
@@ -285,7 +284,7 @@ TEST_CASE("dispatching dequantize: same argument errors as the scalar reference"
 }
 
 #if defined(MWT_KERNELS_X86_AVX2)
-#include "kernels/dequant_kernels.hpp"
+#include "quant/kernel_table.hpp"
 
 TEST_CASE("avx2 streaming output: bit-identical at every float alignment, exact extent",
           "[kernels]") {
@@ -321,7 +320,7 @@ TEST_CASE("avx2 streaming output: bit-identical at every float alignment, exact 
 TEST_CASE("avx2 dequantize of a large output (the streaming path) equals the scalar reference",
           "[kernels]") {
   if (skip_without_avx2()) return;
-  // 2^22 values = 16 MiB of float32: the size from which kernels/dequant.cpp streams.
+  // 2^22 values = 16 MiB of float32: the size from which quant/dequantize.cpp streams.
   std::mt19937_64 rng(22);
   const KernelType q4k{DType::Q4_K, {0, 2}};
   constexpr uint64_t kBlocks = (uint64_t{1} << 22) / 256;

@@ -16,7 +16,7 @@
 #include "core/error.hpp"
 #include "core/float_convert.hpp"
 #include "mwt/mwt.h"
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 #include "quant/quantize.hpp"
 
 using namespace mwt::detail;

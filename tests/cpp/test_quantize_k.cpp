@@ -16,7 +16,7 @@
 #include "code_of.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 #include "quant/quantize.hpp"
 
 using namespace mwt::detail;

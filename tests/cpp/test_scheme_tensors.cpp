@@ -1,4 +1,4 @@
-// Quantization scheme detection of tensor tables (quant/scheme_tensors*.cpp): in-memory tables in
+// Quantization scheme detection of tensor tables (analysis/scheme_tensors*.cpp): in-memory tables in
 // each method's documented layout, the JSON report parsed back with simdjson, fake-quant on float
 // tensors, config files beside the weights, and odd or truncated tables that must not crash.
 #include <catch2/catch.hpp>
@@ -18,13 +18,13 @@
 #include "core/float_convert.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/weight_file.hpp"
-#include "quant/json_out.hpp"
-#include "quant/scheme.hpp"
-#include "quant/scheme_tensors.hpp"
+#include "core/json_writer.hpp"
+#include "analysis/scheme.hpp"
+#include "analysis/scheme_tensors.hpp"
 #include "st_bytes.hpp"  // TempDir
 
 using namespace mwt::detail;
-using namespace mwt::detail::quant;
+using namespace mwt::detail::analysis;
 namespace dom = simdjson::dom;
 
 namespace {

@@ -13,7 +13,7 @@ import pytest
 
 mwt = pytest.importorskip("mwt")
 
-PER_THREAD = 1 << 19  # kernels/dequant.hpp kMinValuesPerThread, documented in mwt.h
+PER_THREAD = 1 << 19  # quant/dequantize.hpp kMinValuesPerThread, documented in mwt.h
 
 # Offsets of the f16 scale fields (ggml-common.h): random bytes there could be NaN / Inf.
 F16_FIELDS = {"Q8_0": [0], "Q4_0": [0], "Q4_K": [0, 2], "Q6_K": [208], "IQ2_XXS": [0],

@@ -23,7 +23,7 @@ mwt = pytest.importorskip("mwt")
 from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as QT  # noqa: E402
 from gguf.quants import dequantize as gguf_dequantize  # noqa: E402
 
-# The types with AVX2 kernels (libmwt/src/kernels/x86_avx2/dequant_avx2*.cpp) and the byte
+# The types with AVX2 kernels (libmwt/src/quant/x86_avx2/dequant_avx2*.cpp) and the byte
 # offsets of their f16 scale fields (ggml-common.h field order). MXFP4's scale is an E8M0 byte
 # and NVFP4's are unsigned E4M3 bytes (random bytes give every scale); IQ1_M's f16 scale is
 # spread over the top nibbles of its four u16 scale words (_set_iq1m_scale).

@@ -1,14 +1,14 @@
 // C ABI: dequantization (mwt_dequantize, mwt_dequantize_threads, mwt_can_dequantize) over
-// kernels/dequant.hpp and quantization (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize)
+// quant/dequantize.hpp and quantization (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize)
 // over quant/quantize.hpp.
 #include <cstdint>
 #include <string>
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
-#include "kernels/dequant.hpp"
-#include "kernels/dispatch.hpp"
-#include "quant/dequant.hpp"
+#include "quant/dequantize.hpp"
+#include "core/isa.hpp"
+#include "quant/dequant_scalar.hpp"
 #include "quant/quantize.hpp"
 
 namespace {
@@ -30,7 +30,7 @@ void dequantize_checked(const char* function, mwt_dtype dtype, const void* src, 
   const auto s0 = reinterpret_cast<uintptr_t>(src), d0 = reinterpret_cast<uintptr_t>(dst);
   if (n > 0 && src_bytes > 0 && s0 < end_of(d0, n, sizeof(float)) && d0 < end_of(s0, src_bytes, 1))
     mwt::capi::bad_argument(function, "src and dst overlap");
-  // The active ISA's kernel where there is one (kernels/dequant.hpp), else the scalar decoder.
+  // The active ISA's kernel where there is one (quant/dequantize.hpp), else the scalar decoder.
   mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
                                    static_cast<const uint8_t*>(src),
                                    static_cast<uint64_t>(src_bytes), dst, static_cast<uint64_t>(n),
@@ -55,7 +55,7 @@ MWT_API mwt_status* mwt_dequantize_threads(mwt_dtype dtype, const void* src, siz
   MWT_API_END
 }
 
-MWT_API const char* mwt_active_isa(void) { return mwt::detail::kernels::active_isa(); }
+MWT_API const char* mwt_active_isa(void) { return mwt::detail::active_isa(); }
 
 MWT_API int mwt_can_dequantize(mwt_dtype dtype) {
   return mwt::detail::can_dequantize(static_cast<mwt::detail::DType>(dtype)) ? 1 : 0;

@@ -1,13 +1,13 @@
-// C ABI: the quantization report (quant/scheme.hpp) and GGUF file types with llama.cpp's
-// per-tensor plan (quant/ftype.hpp).
+// C ABI: the quantization report (analysis/scheme.hpp) and GGUF file types with llama.cpp's
+// per-tensor plan (analysis/ftype.hpp).
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "capi/barrier.hpp"
-#include "quant/ftype.hpp"
-#include "quant/scheme.hpp"
+#include "analysis/ftype.hpp"
+#include "analysis/scheme.hpp"
 
 extern "C" {
 
@@ -18,7 +18,7 @@ MWT_API mwt_status* mwt_file_quantization(const mwt_file* file, char** json, siz
   mwt::capi::require_out(len, "mwt_file_quantization", "len");
   *json = nullptr;
   *len = 0;
-  const std::string text = mwt::detail::quant::quantization_report_json(wf);
+  const std::string text = mwt::detail::analysis::quantization_report_json(wf);
   char* copy = static_cast<char*>(std::malloc(text.size() + 1));
   if (copy == nullptr) throw std::bad_alloc();
   std::memcpy(copy, text.c_str(), text.size() + 1);
@@ -30,7 +30,7 @@ MWT_API mwt_status* mwt_file_quantization(const mwt_file* file, char** json, siz
 MWT_API void mwt_string_free(char* str) { std::free(str); }
 
 MWT_API const char* mwt_file_type_name(uint32_t file_type) {
-  const auto* ft = mwt::detail::quant::file_type_info(file_type & ~mwt::detail::quant::kFileTypeGuessed);
+  const auto* ft = mwt::detail::analysis::file_type_info(file_type & ~mwt::detail::analysis::kFileTypeGuessed);
   return ft != nullptr ? ft->name.data() : nullptr;  // names are string literals
 }
 
@@ -38,7 +38,7 @@ MWT_API mwt_status* mwt_file_type_from_name(const char* name, uint32_t* out) {
   MWT_API_BEGIN
   if (name == nullptr) mwt::capi::bad_argument("mwt_file_type_from_name", "name is NULL");
   mwt::capi::require_out(out, "mwt_file_type_from_name", "out");
-  const auto* ft = mwt::detail::quant::file_type_from_name(name);
+  const auto* ft = mwt::detail::analysis::file_type_from_name(name);
   if (ft == nullptr)
     mwt::capi::bad_argument("mwt_file_type_from_name",
                             "\"" + mwt::detail::escape_for_message(name) + "\" is not a GGUF file type");
@@ -51,18 +51,18 @@ MWT_API mwt_status* mwt_file_plan_quantization(const mwt_file* file, uint32_t fi
   MWT_API_BEGIN
   constexpr const char* fn = "mwt_file_plan_quantization";
   const auto& wf = mwt::capi::file_of(file, fn);
-  const auto* ft = mwt::detail::quant::file_type_info(file_type);
+  const auto* ft = mwt::detail::analysis::file_type_info(file_type);
   if (ft == nullptr)
     mwt::capi::bad_argument(fn, std::to_string(file_type) + " is not a GGUF file type");
   if (n != wf.tensors.size())
     mwt::capi::bad_argument(fn, "n is " + std::to_string(n) + " but the file has " +
                                     std::to_string(wf.tensors.size()) + " tensors");
   if (n > 0) mwt::capi::require_out(types, fn, "types");
-  std::vector<mwt::detail::quant::PlanTensor> plan;
+  std::vector<mwt::detail::analysis::PlanTensor> plan;
   plan.reserve(n);
   for (const auto& t : wf.tensors) plan.push_back({t.name, t.dtype, t.shape});
   const auto chosen =
-      mwt::detail::quant::plan_tensor_types(*ft, mwt::detail::quant::model_facts(wf), plan);
+      mwt::detail::analysis::plan_tensor_types(*ft, mwt::detail::analysis::model_facts(wf), plan);
   for (size_t i = 0; i < n; ++i) types[i] = static_cast<mwt_dtype>(chosen[i]);
   MWT_API_END
 }

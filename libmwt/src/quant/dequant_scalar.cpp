@@ -1,6 +1,6 @@
 // The dequantization entry point: the table of block decoders per ggml type, argument checks,
 // and the plain (one value per element) dtypes.
-#include "quant/dequant.hpp"
+#include "quant/dequant_scalar.hpp"
 
 #include <cstring>
 #include <string>

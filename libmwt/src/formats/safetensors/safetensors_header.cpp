@@ -7,8 +7,8 @@
 
 #include "core/checked.hpp"
 #include "core/error.hpp"
-#include "formats/safetensors/json_document.hpp"
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_document.hpp"
+#include "core/json_text.hpp"
 
 namespace mwt::detail {
 

@@ -14,8 +14,8 @@
 
 #include "core/error.hpp"
 #include "formats/open.hpp"
-#include "formats/safetensors/json_document.hpp"
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_document.hpp"
+#include "core/json_text.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
 #include "formats/safetensors/safetensors_shards.hpp"
 

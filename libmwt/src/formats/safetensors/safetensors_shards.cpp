@@ -10,7 +10,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_text.hpp"
 
 namespace mwt::detail {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
 #include "formats/open.hpp"
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_text.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
 
 namespace mwt::detail {

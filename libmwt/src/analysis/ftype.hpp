@@ -18,7 +18,7 @@
 #include "core/dtype.hpp"
 #include "formats/weight_file.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 
 inline constexpr uint32_t kFileTypeGuessed = 1024;  // OR-ed into general.file_type by guesses
 
@@ -67,4 +67,4 @@ struct PlanTensor {
 std::vector<DType> plan_tensor_types(const FileTypeInfo& ft, const ModelFacts& facts,
                                      std::span<const PlanTensor> tensors);
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -1,8 +1,8 @@
 // Per-ISA tables of dequantization kernels, each defined in its ISA's directory and compiled
-// with that ISA's flags. Only kernels/dequant.cpp looks them up, and only for the active ISA.
+// with that ISA's flags. Only quant/dequantize.cpp looks them up, and only for the active ISA.
 #pragma once
 #include "core/dtype.hpp"
-#include "kernels/dequant.hpp"
+#include "quant/dequantize.hpp"
 
 namespace mwt::detail::kernels {
 

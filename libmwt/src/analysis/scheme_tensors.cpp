@@ -6,10 +6,10 @@
 #include <cstring>
 #include <map>
 
-#include "quant/scheme.hpp"
-#include "quant/scheme_tensors.hpp"
+#include "analysis/scheme.hpp"
+#include "analysis/scheme_tensors.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 
 // ------------------------------------------------------------------ small shared helpers
 
@@ -580,4 +580,4 @@ void describe_tensor_quantization(const WeightFile& file, JsonOut& out) {
   }
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

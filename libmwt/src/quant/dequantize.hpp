@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
-#include "kernels/dispatch.hpp"
+#include "core/isa.hpp"
 
 namespace mwt::detail::kernels {
 
@@ -29,11 +29,11 @@ DequantKernel dequant_kernel(Isa isa, DType type) noexcept;
 inline constexpr uint64_t kMinValuesPerThread = uint64_t{1} << 19;
 
 // The number of threads a dequantization of n_elems values in n_blocks blocks runs on, asked for
-// n_threads (0 = default_thread_count(), kernels/thread_split.hpp; above kMaxThreads counts as
+// n_threads (0 = default_thread_count(), core/thread_split.hpp; above kMaxThreads counts as
 // kMaxThreads): at least 1, at most n_blocks and n_elems / kMinValuesPerThread.
 unsigned dequant_thread_count(uint64_t n_elems, uint64_t n_blocks, unsigned n_threads) noexcept;
 
-// Same contract and errors as dequantize_scalar (quant/dequant.hpp), with the active ISA, on up
+// Same contract and errors as dequantize_scalar (quant/dequant_scalar.hpp), with the active ISA, on up
 // to n_threads threads (dequant_thread_count; 1 = the caller's thread only). Threads take
 // contiguous ranges of whole blocks, so the output is bit-identical for every thread count. The
 // arguments are checked on the caller's thread before any thread starts; an exception from a

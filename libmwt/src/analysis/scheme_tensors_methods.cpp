@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "quant/scheme_tensors.hpp"
+#include "analysis/scheme_tensors.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 constexpr uint32_t kMaxGidxReads = 32;          // g_idx tensors read per file
@@ -368,4 +368,4 @@ std::optional<ModuleResult> classify_module(ClassifyContext& ctx, const Module& 
   return std::nullopt;
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -1,5 +1,5 @@
 // UTF-8 validation, the depth-bounding pre-scan, number classification and string escaping.
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_text.hpp"
 
 #include <simdjson.h>
 

@@ -1,8 +1,8 @@
-// llama_ftype table and llama.cpp's per-tensor type rules (quant/ftype.hpp). The rules are
+// llama_ftype table and llama.cpp's per-tensor type rules (analysis/ftype.hpp). The rules are
 // written from the description in reference/gguf-and-quants.md §3.6: which tensors are
 // quantized, the output / tied-embedding rule, attn_v / attn_k / attn_output / attn_qkv /
 // ffn_down overrides per file type, and the row-divisibility fallbacks.
-#include "quant/ftype.hpp"
+#include "analysis/ftype.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 using D = DType;
@@ -260,4 +260,4 @@ std::vector<DType> plan_tensor_types(const FileTypeInfo& ft, const ModelFacts& f
   return out;
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

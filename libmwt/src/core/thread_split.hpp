@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace mwt::detail::kernels {
+namespace mwt::detail {
 
 // The most threads one call starts, whatever it asks for.
 inline constexpr unsigned kMaxThreads = 256;
@@ -40,4 +40,4 @@ unsigned cpu_thread_count() noexcept;
 // computed once on first use (thread-safe); later changes to the environment are not seen.
 unsigned default_thread_count() noexcept;
 
-}  // namespace mwt::detail::kernels
+}  // namespace mwt::detail

@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "quant/scheme_tensors.hpp"
+#include "analysis/scheme_tensors.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 namespace dom = simdjson::dom;
@@ -283,4 +283,4 @@ QuantConfig read_quant_config(const WeightFile& file) {
   return c;
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "quant/scheme_tensors.hpp"
+#include "analysis/scheme_tensors.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 constexpr uint64_t kMaxQuantStateBytes = 1 << 16;
@@ -247,4 +247,4 @@ void resolve_fp8_blocks(ClassifyContext& ctx, const std::vector<Module>& modules
   ctx.fp8_block = {pick_block(rlo, rhi), pick_block(clo, chi)};
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {

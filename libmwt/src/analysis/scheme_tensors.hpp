@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "formats/weight_file.hpp"
-#include "quant/json_out.hpp"
+#include "core/json_writer.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 
 // A value reported in facts, config fields and disagreements.
 using Scalar = std::variant<int64_t, bool, std::string, std::vector<int64_t>>;
@@ -221,4 +221,4 @@ std::optional<ModuleResult> classify_bnb4(ClassifyContext& ctx, const Module& m)
 std::optional<ModuleResult> classify_int8(ClassifyContext& ctx, const Module& m);    // bnb, CT
 std::optional<ModuleResult> classify_fp8(ClassifyContext& ctx, const Module& m);
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

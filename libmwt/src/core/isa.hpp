@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-namespace mwt::detail::kernels {
+namespace mwt::detail {
 
 enum class Isa : uint8_t { Scalar, Avx2 };
 
@@ -34,4 +34,4 @@ Isa active() noexcept;
 const char* active_isa() noexcept;         // isa_name(active())
 const char* active_isa_reason() noexcept;  // active_selection().reason ("" when none)
 
-}  // namespace mwt::detail::kernels
+}  // namespace mwt::detail

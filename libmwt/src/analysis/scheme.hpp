@@ -20,9 +20,9 @@
 #include <string>
 
 #include "formats/weight_file.hpp"
-#include "quant/json_out.hpp"
+#include "core/json_writer.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 
 // The whole report as a JSON object.
 std::string quantization_report_json(const WeightFile& file);
@@ -34,4 +34,4 @@ void describe_gguf_quantization(const WeightFile& file, JsonOut& out);
 // the object `out` has open (scheme_tensors.cpp).
 void describe_tensor_quantization(const WeightFile& file, JsonOut& out);
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

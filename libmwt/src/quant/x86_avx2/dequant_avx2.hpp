@@ -75,7 +75,7 @@ inline void store32_scaled(__m256i v, F8 dl, float* y) noexcept {
   for (int j = 0; j < 4; ++j) (dl * q[j]).store_unaligned(y + 8 * j);
 }
 
-// A kernel's signature (kernels/dequant.hpp's DequantKernel, spelled here without that header).
+// A kernel's signature (quant/dequantize.hpp's DequantKernel, spelled here without that header).
 using RawKernel = void (*)(const uint8_t* src, float* y, uint64_t n_blocks);
 
 // stream_out.cpp: runs `kernel` over n_blocks blocks (block_bytes in, block_elems out each;

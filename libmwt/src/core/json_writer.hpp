@@ -1,5 +1,5 @@
 // A small streaming JSON writer for reports the library renders itself (the quantization
-// report of quant/scheme.hpp). Commas and nesting are tracked here so callers only say what
+// report of analysis/scheme.hpp). Commas and nesting are tracked here so callers only say what
 // comes next; strings are escaped as the safetensors writer escapes them. Doubles are written
 // with up to 17 significant digits (round-trippable); NaN and Inf, which JSON lacks, as null.
 #pragma once
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_text.hpp"
 
 namespace mwt::detail {
 

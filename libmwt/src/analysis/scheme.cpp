@@ -1,8 +1,8 @@
-// The quantization report's top level (quant/scheme.hpp): the format, then the GGUF or the
+// The quantization report's top level (analysis/scheme.hpp): the format, then the GGUF or the
 // tensor-table part.
-#include "quant/scheme.hpp"
+#include "analysis/scheme.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 
 std::string quantization_report_json(const WeightFile& file) {
   JsonOut out;
@@ -16,4 +16,4 @@ std::string quantization_report_json(const WeightFile& file) {
   return out.take();
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -25,7 +25,7 @@ void dequantize_scalar(DType type, const uint8_t* src, uint64_t nbytes, float* d
 
 // The argument checks of dequantize_scalar, in the same order and with the same errors; returns
 // the number of blocks (n_elems for the plain dtypes, whose blocks are one value). The SIMD
-// kernels (kernels/dequant.hpp) validate through this so both paths refuse alike.
+// kernels (quant/dequantize.hpp) validate through this so both paths refuse alike.
 uint64_t dequantize_block_count(DType type, uint64_t nbytes, uint64_t n_elems);
 
 }  // namespace mwt::detail

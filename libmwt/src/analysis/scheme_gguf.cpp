@@ -1,8 +1,8 @@
-// GGUF part of the quantization report (quant/scheme.hpp): the stated general.file_type, the
+// GGUF part of the quantization report (analysis/scheme.hpp): the stated general.file_type, the
 // file type inferred from the tensor types, the per-type histogram and bits per weight overall
 // and per tensor group.
 //
-// Inference runs llama.cpp's per-tensor rules (quant/ftype.hpp) for every file type they model
+// Inference runs llama.cpp's per-tensor rules (analysis/ftype.hpp) for every file type they model
 // and keeps the one predicting the most quantizable tensors' types (ties go to the more common
 // file type, in kPriority order). When even the best candidate's base type is not the file's
 // majority type (IQ / TQ / MXFP4 mixes, whose rules are not modelled), it falls back to
@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "quant/ftype.hpp"
-#include "quant/scheme.hpp"
+#include "analysis/ftype.hpp"
+#include "analysis/scheme.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 struct Totals {
@@ -295,4 +295,4 @@ void describe_gguf_quantization(const WeightFile& f, JsonOut& out) {
   out.end_array();
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 #include "quant/iq_grids.hpp"
 
 namespace mwt::detail::kernels::avx2 {

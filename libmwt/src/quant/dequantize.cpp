@@ -1,14 +1,14 @@
-// The dispatching dequantize (kernels/dequant.hpp): argument checks shared with the scalar
+// The dispatching dequantize (quant/dequantize.hpp): argument checks shared with the scalar
 // reference, then the active ISA's kernel or the scalar decoder, over one or more threads.
-#include "kernels/dequant.hpp"
+#include "quant/dequantize.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "core/error.hpp"
-#include "kernels/dequant_kernels.hpp"
-#include "kernels/thread_split.hpp"
-#include "quant/dequant.hpp"
+#include "quant/kernel_table.hpp"
+#include "core/thread_split.hpp"
+#include "quant/dequant_scalar.hpp"
 
 namespace mwt::detail::kernels {
 

@@ -1,6 +1,6 @@
 // CPU probing and the MWT_FORCE_ISA rule (dispatch.hpp). Compiled without any -m flags: it must
 // run on every x86-64 CPU, so it only asks which ISA to use and never runs AVX2 code itself.
-#include "kernels/dispatch.hpp"
+#include "core/isa.hpp"
 
 #include <cstdlib>
 
@@ -10,7 +10,7 @@
 #include <xsimd/xsimd.hpp>
 #endif
 
-namespace mwt::detail::kernels {
+namespace mwt::detail {
 namespace {
 
 bool equals_ignore_case(const char* a, const char* b) noexcept {
@@ -62,4 +62,4 @@ Isa active() noexcept { return active_selection().isa; }
 const char* active_isa() noexcept { return isa_name(active()); }
 const char* active_isa_reason() noexcept { return active_selection().reason.c_str(); }
 
-}  // namespace mwt::detail::kernels
+}  // namespace mwt::detail

@@ -6,7 +6,7 @@
 // here (see dequant_avx2.cpp).
 #include <cstdint>
 
-#include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {

@@ -1,10 +1,10 @@
 // simdjson ondemand glue: parsing, offsets, error mapping and generic value validation.
-#include "formats/safetensors/json_document.hpp"
+#include "core/json_document.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-#include "formats/safetensors/json_text.hpp"
+#include "core/json_text.hpp"
 
 namespace mwt::detail {
 

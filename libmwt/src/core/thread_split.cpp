@@ -1,5 +1,5 @@
-// Range splitting, the thread runner and the default thread count (kernels/thread_split.hpp).
-#include "kernels/thread_split.hpp"
+// Range splitting, the thread runner and the default thread count (core/thread_split.hpp).
+#include "core/thread_split.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace mwt::detail::kernels {
+namespace mwt::detail {
 namespace {
 
 // Joins every started thread on scope exit, so no path (an exception included) leaves a
@@ -94,4 +94,4 @@ unsigned default_thread_count() noexcept {
   return count;
 }
 
-}  // namespace mwt::detail::kernels
+}  // namespace mwt::detail

@@ -6,9 +6,9 @@
 #include <limits>
 
 #include "core/float_convert.hpp"
-#include "quant/scheme_tensors.hpp"
+#include "analysis/scheme_tensors.hpp"
 
-namespace mwt::detail::quant {
+namespace mwt::detail::analysis {
 namespace {
 
 constexpr uint64_t kValueBudget = uint64_t{1} << 18;  // values read per tensor
@@ -181,4 +181,4 @@ FakeQuantReport detect_fake_quant(const WeightFile& file, const std::vector<size
   return r;
 }
 
-}  // namespace mwt::detail::quant
+}  // namespace mwt::detail::analysis

@@ -9,7 +9,7 @@
 // as the reference forms them (all exact). No standard-library templates here (see dequant_avx2.cpp).
 #include <cstdint>
 
-#include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 #include "quant/fp4_values.hpp"
 
 namespace mwt::detail::kernels::avx2 {

@@ -13,11 +13,11 @@
 // widening); the float math and stores use xsimd::batch<float, xsimd::avx2>. The file uses no
 // standard-library templates: an inline function instantiated here would be compiled with AVX2
 // and could be the copy the linker keeps for the rest of the library.
-#include "kernels/x86_avx2/dequant_avx2.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 
 #include <cstdint>
 
-#include "kernels/dequant_kernels.hpp"
+#include "quant/kernel_table.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {
