@@ -1,8 +1,8 @@
 // Core layer: error formatting, checked arithmetic, the dtype table, the bounds-checked reader.
-#include <catch2/catch.hpp>
-
 #include <functional>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "core/byte_reader.hpp"
 #include "core/checked.hpp"
@@ -52,7 +52,7 @@ TEST_CASE("ByteReader fails with TRUNCATED at the exact offset") {
 }
 
 TEST_CASE("dtype table: ggml ids, removed ids and block sizes") {
-  // Facts from ggml-common.h (reference/gguf-and-quants.md section 2.1).
+  // Facts from ggml-common.h (docs/quant-blocks.md).
   REQUIRE(dtype_info(12) != nullptr);
   CHECK(dtype_info(12)->name == "Q4_K");
   CHECK(dtype_info(12)->block_elems == 256);
@@ -66,4 +66,27 @@ TEST_CASE("dtype table: ggml ids, removed ids and block sizes") {
         Code::BAD_SHAPE);
   CHECK(dtype_nbytes(*dtype_info(static_cast<uint32_t>(DType::F6_E2M3)), 8, "t", 0) == 6);
   CHECK(code_of([] { dtype_nbytes(*dtype_info(0), UINT64_MAX / 2, "t", 0); }) == Code::OVERFLOW);
+}
+
+TEST_CASE("dtype table: which ids are ggml ids, names both ways") {
+  // ggml's type ids run 0..42 with 4, 5, 31-33 and 36-38 removed; the safetensors-only dtypes
+  // take 100.. (core/dtype.hpp), so a GGUF tensor type is exactly a DType with the ggml flag.
+  CHECK(kGgmlTypeCount == 43);
+  int ggml_rows = 0;
+  for (uint32_t id = 0; id < 200; ++id) {
+    const DTypeInfo* d = dtype_info(id);
+    INFO("id " << id);
+    CHECK(is_ggml_type(static_cast<DType>(id)) == (d != nullptr && id < 100));
+    if (d == nullptr) continue;
+    CHECK(static_cast<uint32_t>(d->id) == id);
+    CHECK(d->ggml == (id < kGgmlTypeCount));
+    ggml_rows += d->ggml ? 1 : 0;
+    CHECK(dtype_from_name(d->name) == d);
+    if (!d->safetensors.empty()) CHECK(dtype_from_safetensors(d->safetensors) == d);
+    CHECK(d->quantized == (d->ggml && d->block_elems > 1));
+  }
+  CHECK(ggml_rows == 43 - 8);
+  // The compile-time view is the same table.
+  static_assert(static_dtype_info(DType::Q6_K).block_bytes == 210);
+  CHECK(&static_dtype_info(DType::Q6_K) == dtype_info(14));
 }

@@ -1,9 +1,7 @@
 // Native tests of quant/dequant_scalar.hpp: single blocks built by hand from the documented layouts
-// (reference/gguf-and-quants.md §2) and checked against the documented formulas, the argument
+// (docs/quant-blocks.md) and checked against the documented formulas, the argument
 // errors, and that every dtype id either dequantizes or is refused with the right code, through
 // the C++ API and the C ABI. (tests/python/test_dequant.py compares every type with gguf-py.)
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -12,8 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.hpp"
+#include <catch2/catch.hpp>
+
 #include "code_of.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
 #include "quant/dequant_scalar.hpp"
@@ -23,11 +23,11 @@ using namespace mwt::detail;
 
 namespace {
 
-constexpr uint16_t kHalfQuarter = 0x3400;  // 0.25
-constexpr uint16_t kHalfHalf = 0x3800;     // 0.5
-constexpr uint16_t kHalfOne = 0x3C00;      // 1.0
-constexpr uint16_t kHalfTwo = 0x4000;      // 2.0
-constexpr uint16_t kHalfMinusOne = 0xBC00; // -1.0
+constexpr uint16_t kHalfQuarter = 0x3400;   // 0.25
+constexpr uint16_t kHalfHalf = 0x3800;      // 0.5
+constexpr uint16_t kHalfOne = 0x3C00;       // 1.0
+constexpr uint16_t kHalfTwo = 0x4000;       // 2.0
+constexpr uint16_t kHalfMinusOne = 0xBC00;  // -1.0
 
 void put_u16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
   b[at] = static_cast<uint8_t>(v & 0xFF);
@@ -114,8 +114,8 @@ TEST_CASE("Q4_K block: 6-bit scales and mins, 32 low then 32 high nibbles", "[de
     const int k = i / 32, byte = (i / 64) * 32 + i % 32;
     const int q = (k % 2 == 0) ? (((byte * 5) & 0xFF) & 15) : (((byte * 5) & 0xFF) >> 4);
     INFO("value " << i);
-    const float want = static_cast<float>(sc[k]) * static_cast<float>(q) -
-                       0.5f * static_cast<float>(mn[k]);
+    const float want =
+        static_cast<float>(sc[k]) * static_cast<float>(q) - 0.5f * static_cast<float>(mn[k]);
     CHECK(y[i] == want);
   }
 }
@@ -192,7 +192,7 @@ TEST_CASE("IQ2_XXS block: grid entry times (0.5 + s) / 4, signs from an even-par
   // the parity bit 7 is set too); scale 3 -> db = 1 * 3.5 * 0.25 = 0.875.
   std::vector<uint8_t> b(66, 0);
   put_u16(b, 0, kHalfOne);
-  b[2 + 1] = 255;                   // word 0, byte 1: index of values 8..15
+  b[2 + 1] = 255;  // word 0, byte 1: index of values 8..15
   const uint32_t w1 = (3u << 28) | 1u;
   for (int i = 0; i < 4; ++i) b[6 + i] = static_cast<uint8_t>(w1 >> (8 * i));
   const auto y = decode(DType::IQ2_XXS, b, 256);
@@ -250,7 +250,8 @@ TEST_CASE("NVFP4: unsigned-E4M3 scale per 16 values, halved, times the doubled E
   b[1] = 0x01;  // subnormal: 1 * 2^-9, halved 2^-10
   b[2] = 0x7F;  // the NaN pattern of E4M3 decodes to 0
   b[3] = 0xFF;  // top bit ignored by the fields: exponent 15, mantissa 7 -> 480 / 2 = 240
-  for (int s = 0; s < 4; ++s) b[4 + 8 * s] = 0x97;  // value 0: nibble 7 (12); value 8: nibble 9 (-1)
+  // value 0: nibble 7 (12); value 8: nibble 9 (-1)
+  for (int s = 0; s < 4; ++s) b[4 + 8 * s] = 0x97;
   const auto y = decode(DType::NVFP4, b, 64);
   CHECK(y[0] == 6.0f);
   CHECK(y[8] == -0.5f);

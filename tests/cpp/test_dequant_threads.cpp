@@ -4,8 +4,6 @@
 // dequantization against a single-threaded run, bit for bit: every dtype under both ISAs cut
 // 2..16 ways over block counts that do not divide evenly, and a few dtypes at sizes around the
 // threading threshold; then the C ABI entry point mwt_dequantize_threads.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -21,14 +19,16 @@
 #include <thread>
 #include <vector>
 
-#include "core/dtype.hpp"
+#include <catch2/catch.hpp>
+
 #include "code_of.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "quant/dequantize.hpp"
 #include "core/isa.hpp"
 #include "core/thread_split.hpp"
 #include "mwt/mwt.h"
 #include "quant/dequant_scalar.hpp"
+#include "quant/dequantize.hpp"
 
 using namespace mwt::detail;
 using kernels::kMinValuesPerThread;
@@ -42,12 +42,12 @@ namespace {
 // scale byte is finite unless 0xFF: see random_blocks.
 const std::map<DType, std::vector<size_t>>& f16_fields() {
   static const std::map<DType, std::vector<size_t>> fields = {
-      {DType::Q4_0, {0}},   {DType::Q4_1, {0, 2}},  {DType::Q5_0, {0}},    {DType::Q5_1, {0, 2}},
-      {DType::Q8_0, {0}},   {DType::Q2_K, {80, 82}}, {DType::Q3_K, {108}},  {DType::Q4_K, {0, 2}},
-      {DType::Q5_K, {0, 2}}, {DType::Q6_K, {208}},   {DType::IQ4_NL, {0}},  {DType::IQ4_XS, {0}},
-      {DType::TQ1_0, {52}}, {DType::TQ2_0, {64}},   {DType::MXFP4, {}},    {DType::IQ2_XXS, {0}},
-      {DType::IQ2_XS, {0}}, {DType::IQ2_S, {0}},    {DType::IQ3_XXS, {0}}, {DType::IQ3_S, {0}},
-      {DType::IQ1_S, {0}},  {DType::IQ1_M, {}},
+      {DType::Q4_0, {0}},    {DType::Q4_1, {0, 2}},   {DType::Q5_0, {0}},    {DType::Q5_1, {0, 2}},
+      {DType::Q8_0, {0}},    {DType::Q2_K, {80, 82}}, {DType::Q3_K, {108}},  {DType::Q4_K, {0, 2}},
+      {DType::Q5_K, {0, 2}}, {DType::Q6_K, {208}},    {DType::IQ4_NL, {0}},  {DType::IQ4_XS, {0}},
+      {DType::TQ1_0, {52}},  {DType::TQ2_0, {64}},    {DType::MXFP4, {}},    {DType::IQ2_XXS, {0}},
+      {DType::IQ2_XS, {0}},  {DType::IQ2_S, {0}},     {DType::IQ3_XXS, {0}}, {DType::IQ3_S, {0}},
+      {DType::IQ1_S, {0}},   {DType::IQ1_M, {}},
   };
   return fields;
 }
@@ -55,7 +55,8 @@ const std::map<DType, std::vector<size_t>>& f16_fields() {
 // A finite, normal f16 of weight-scale magnitude (2^-12 .. 2^-1), either sign.
 uint16_t sane_half(std::mt19937_64& rng) {
   const uint16_t sign = (rng() & 1) ? 0x8000 : 0;
-  return sign | static_cast<uint16_t>((3 + rng() % 12) << 10) | static_cast<uint16_t>(rng() & 0x3FF);
+  return sign | static_cast<uint16_t>((3 + rng() % 12) << 10) |
+         static_cast<uint16_t>(rng() & 0x3FF);
 }
 
 void put_u16(uint8_t* p, uint16_t v) {
@@ -207,12 +208,11 @@ TEST_CASE("run_split: exceptions from workers reach the caller after every range
 
   SECTION("a failure on the caller's range (0) and a non-mwt exception type") {
     CHECK_THROWS_AS(run_split(n, parts,
-                                       [&](Range r) {
-                                         if (r.begin == 0) throw std::length_error("range 0");
-                                       }),
+                              [&](Range r) {
+                                if (r.begin == 0) throw std::length_error("range 0");
+                              }),
                     std::length_error);
-    CHECK_THROWS_AS(run_split(n, 1, [](Range) { throw std::bad_alloc(); }),
-                    std::bad_alloc);
+    CHECK_THROWS_AS(run_split(n, 1, [](Range) { throw std::bad_alloc(); }), std::bad_alloc);
   }
 }
 
@@ -293,8 +293,8 @@ TEST_CASE("threaded dequantize around the threshold: planned thread counts, same
           "[threads]") {
   std::mt19937_64 rng(99);
   // A fast AVX2 kernel, a K-quant, a grid type, and plain dtypes of 1, 2 and 8 bytes.
-  const DType types[] = {DType::Q8_0, DType::Q4_K, DType::IQ2_XXS, DType::I8, DType::F16,
-                         DType::F64};
+  const DType types[] = {DType::Q8_0, DType::Q4_K, DType::IQ2_XXS,
+                         DType::I8,   DType::F16,  DType::F64};
   for (const Isa isa : isas_to_test()) {
     for (const DType type : types) {
       const DTypeInfo& info = *dtype_info(static_cast<uint32_t>(type));
@@ -331,14 +331,18 @@ TEST_CASE("threaded dequantize refuses bad arguments before starting threads", "
       if (v != 7.0f) return false;
     return true;
   };
-  CHECK(code_of([&] { kernels::dequantize(DType::Q8_0, raw.data(), raw.size(), out.data(), n - 1, 4); }) ==
-        Code::BAD_SHAPE);
-  CHECK(code_of([&] { kernels::dequantize(DType::Q8_0, raw.data(), raw.size() - 1, out.data(), n, 4); }) ==
-        Code::SIZE_MISMATCH);
-  CHECK(code_of([&] { kernels::dequantize(static_cast<DType>(4), raw.data(), raw.size(), out.data(), n, 4); }) ==
-        Code::BAD_DTYPE);
-  CHECK(code_of([&] { kernels::dequantize(DType::Q8_1, raw.data(), raw.size(), out.data(), n, 4); }) ==
-        Code::UNSUPPORTED_FEATURE);
+  CHECK(code_of([&] {
+          kernels::dequantize(DType::Q8_0, raw.data(), raw.size(), out.data(), n - 1, 4);
+        }) == Code::BAD_SHAPE);
+  CHECK(code_of([&] {
+          kernels::dequantize(DType::Q8_0, raw.data(), raw.size() - 1, out.data(), n, 4);
+        }) == Code::SIZE_MISMATCH);
+  CHECK(code_of([&] {
+          kernels::dequantize(static_cast<DType>(4), raw.data(), raw.size(), out.data(), n, 4);
+        }) == Code::BAD_DTYPE);
+  CHECK(code_of([&] {
+          kernels::dequantize(DType::Q8_1, raw.data(), raw.size(), out.data(), n, 4);
+        }) == Code::UNSUPPORTED_FEATURE);
   CHECK(untouched());
   // Zero values: nothing to do, null buffers allowed.
   CHECK(code_of([&] { kernels::dequantize(DType::Q8_0, nullptr, 0, nullptr, 0, 4); }) == Code::OK);
@@ -351,11 +355,14 @@ TEST_CASE("mwt_dequantize_threads: the C ABI entry point", "[threads][capi]") {
   const std::vector<uint8_t> raw = random_tensor_bytes(DType::Q4_K, n_blocks, rng);
   std::vector<float> a(n, -1.0f), b(n, -2.0f), c(n, -3.0f);
   REQUIRE(mwt_dequantize(MWT_DTYPE_Q4_K, raw.data(), raw.size(), a.data(), n) == nullptr);
-  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), b.data(), n, 1) == nullptr);
-  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), c.data(), n, 3) == nullptr);
+  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), b.data(), n, 1) ==
+          nullptr);
+  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), c.data(), n, 3) ==
+          nullptr);
   CHECK(same_bits(a, b));
   CHECK(same_bits(a, c));
-  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), c.data(), n, 0) == nullptr);
+  REQUIRE(mwt_dequantize_threads(MWT_DTYPE_Q4_K, raw.data(), raw.size(), c.data(), n, 0) ==
+          nullptr);
   CHECK(same_bits(a, c));
 
   const auto code = [](mwt_status* s) {
@@ -376,9 +383,9 @@ TEST_CASE("mwt_dequantize_threads: the C ABI entry point", "[threads][capi]") {
   std::vector<float> buf(2 * 16, 0.0f);
   auto* bytes = reinterpret_cast<uint8_t*>(buf.data());
   std::memset(bytes, 0, 64);  // 16 F32 zeros
-  CHECK(code(mwt_dequantize_threads(MWT_DTYPE_F32, bytes, 64, buf.data(), 16, 2)) == MWT_E_ARGUMENT);
-  CHECK(code(mwt_dequantize(MWT_DTYPE_F32, bytes + 60, 64, buf.data() + 16, 16)) ==
+  CHECK(code(mwt_dequantize_threads(MWT_DTYPE_F32, bytes, 64, buf.data(), 16, 2)) ==
         MWT_E_ARGUMENT);
+  CHECK(code(mwt_dequantize(MWT_DTYPE_F32, bytes + 60, 64, buf.data() + 16, 16)) == MWT_E_ARGUMENT);
   CHECK(code(mwt_dequantize(MWT_DTYPE_F32, bytes, 64, buf.data() + 16, 16)) == MWT_OK);
   CHECK(code(mwt_dequantize(MWT_DTYPE_F32, bytes + 64, 64, buf.data(), 16)) == MWT_OK);
 }

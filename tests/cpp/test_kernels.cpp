@@ -1,11 +1,10 @@
-// Tests of the SIMD kernels (quant/x86_avx2/, dispatch in quant/dequantize.cpp, core/isa.hpp): the MWT_FORCE_ISA rule (select_isa, a pure
-// function), the process-wide choice and its C ABI report, and every AVX2 dequantization kernel
-// against the scalar reference dequantize_scalar, bit for bit, on random blocks (finite,
-// subnormal, zero and negative f16 scales; then Inf / NaN scales, where only NaN payloads may
-// differ; every E8M0 scale byte for MXFP4) and on odd block counts.
+// Tests of the SIMD kernels (quant/x86_avx2/, dispatch in quant/dequantize.cpp, core/isa.hpp):
+// the MWT_FORCE_ISA rule (select_isa, a pure function), the process-wide choice and its C ABI
+// report, and every AVX2 dequantization kernel against the scalar reference dequantize_scalar,
+// bit for bit, on random blocks (finite, subnormal, zero and negative f16 scales; then Inf / NaN
+// scales, where only NaN payloads may differ; every E8M0 scale byte for MXFP4) and on odd block
+// counts.
 // Without AVX2 on the test machine the kernel comparisons are skipped with a visible warning.
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -15,13 +14,16 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.hpp"
+#include <catch2/catch.hpp>
+
 #include "code_of.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "quant/dequantize.hpp"
 #include "core/isa.hpp"
 #include "mwt/mwt.h"
+#include "quant/blocks.hpp"
 #include "quant/dequant_scalar.hpp"
+#include "quant/dequantize.hpp"
 
 using namespace mwt::detail;
 
@@ -29,25 +31,42 @@ namespace {
 
 struct KernelType {
   DType type;
-  std::vector<size_t> f16_fields;  // byte offsets of the block's f16 scales (ggml-common.h)
+  std::vector<size_t> f16_fields;  // byte offsets of the block's f16 scales (quant/blocks.hpp)
   // IQ1_M has no f16 field: its f16 scale is spread over the top nibbles of the four u16
-  // scale words at bytes 48..55 (bits 4w..4w+3 in word w).
+  // scale words (bits 4w..4w+3 in word w).
   bool f16_in_iq1m_words = false;
 };
+
+using namespace mwt::detail::quant;  // the Block* layouts
 
 // The types the AVX2 kernels cover (the test below checks the build has exactly these).
 // MXFP4's scale is an E8M0 byte (a finite power of two for every byte value) and NVFP4's four
 // are unsigned E4M3 bytes (finite, 0x00/0x7F decode to 0): random bytes give every scale.
 const std::vector<KernelType>& avx2_types() {
   static const std::vector<KernelType> types = {
-      {DType::Q8_0, {0}},      {DType::Q4_0, {0}},      {DType::Q4_1, {0, 2}},
-      {DType::Q5_0, {0}},      {DType::Q5_1, {0, 2}},   {DType::Q2_K, {80, 82}},
-      {DType::Q3_K, {108}},    {DType::Q4_K, {0, 2}},   {DType::Q5_K, {0, 2}},
-      {DType::Q6_K, {208}},    {DType::IQ4_NL, {0}},    {DType::IQ4_XS, {0}},
-      {DType::TQ1_0, {52}},    {DType::TQ2_0, {64}},    {DType::MXFP4, {}},
-      {DType::IQ2_XXS, {0}},   {DType::IQ2_XS, {0}},    {DType::IQ2_S, {0}},
-      {DType::IQ3_XXS, {0}},   {DType::IQ3_S, {0}},     {DType::IQ1_S, {0}},
-      {DType::IQ1_M, {}, true}, {DType::NVFP4, {}},
+      {DType::Q8_0, {BlockQ8_0::d.at}},
+      {DType::Q4_0, {BlockQ4_0::d.at}},
+      {DType::Q4_1, {BlockQ4_1::d.at, BlockQ4_1::m.at}},
+      {DType::Q5_0, {BlockQ5_0::d.at}},
+      {DType::Q5_1, {BlockQ5_1::d.at, BlockQ5_1::m.at}},
+      {DType::Q2_K, {BlockQ2_K::d.at, BlockQ2_K::dmin.at}},
+      {DType::Q3_K, {BlockQ3_K::d.at}},
+      {DType::Q4_K, {BlockQ4_K::d.at, BlockQ4_K::dmin.at}},
+      {DType::Q5_K, {BlockQ5_K::d.at, BlockQ5_K::dmin.at}},
+      {DType::Q6_K, {BlockQ6_K::d.at}},
+      {DType::IQ4_NL, {BlockIQ4_NL::d.at}},
+      {DType::IQ4_XS, {BlockIQ4_XS::d.at}},
+      {DType::TQ1_0, {BlockTQ1_0::d.at}},
+      {DType::TQ2_0, {BlockTQ2_0::d.at}},
+      {DType::MXFP4, {}},
+      {DType::IQ2_XXS, {BlockIQ2_XXS::d.at}},
+      {DType::IQ2_XS, {BlockIQ2_XS::d.at}},
+      {DType::IQ2_S, {BlockIQ2_S::d.at}},
+      {DType::IQ3_XXS, {BlockIQ3_XXS::d.at}},
+      {DType::IQ3_S, {BlockIQ3_S::d.at}},
+      {DType::IQ1_S, {BlockIQ1_S::d.at}},
+      {DType::IQ1_M, {}, true},
+      {DType::NVFP4, {}},
   };
   return types;
 }
@@ -65,9 +84,11 @@ uint16_t random_half(std::mt19937_64& rng, ScaleKind kind) {
     return sign | 0x7C00 | (mant == 0 ? 1 : mant);
   }
   switch (rng() % 8) {
-    case 0: return sign;                                        // +-0
-    case 1: return sign | (mant == 0 ? 1 : mant);               // subnormal
-    case 2: case 3: return sign | static_cast<uint16_t>((1 + rng() % 30) << 10) | mant;  // any normal
+    case 0: return sign;                           // +-0
+    case 1: return sign | (mant == 0 ? 1 : mant);  // subnormal
+    case 2:
+    case 3:  // any normal
+      return sign | static_cast<uint16_t>((1 + rng() % 30) << 10) | mant;
     default: return sign | static_cast<uint16_t>((3 + rng() % 12) << 10) | mant;  // 2^-12..2^-1
   }
 }
@@ -86,9 +107,10 @@ std::vector<uint8_t> random_blocks(const KernelType& kt, uint64_t n_blocks, std:
     }
     if (kt.f16_in_iq1m_words) {
       const uint16_t h = random_half(rng, kind);
-      for (int w = 0; w < 4; ++w)  // the top nibble of little-endian word w is in byte 49 + 2w
-        block[49 + 2 * w] = static_cast<uint8_t>((block[49 + 2 * w] & 0x0F) |
-                                                 (((h >> (4 * w)) & 0x0F) << 4));
+      for (int w = 0; w < 4; ++w) {  // the top nibble of little-endian word w is in its byte 1
+        uint8_t& top = block[BlockIQ1_M::scales.at + 2 * w + 1];
+        top = static_cast<uint8_t>((top & 0x0F) | (((h >> (4 * w)) & 0x0F) << 4));
+      }
     }
   }
   return raw;
@@ -197,8 +219,7 @@ TEST_CASE("avx2 kernels: bit-identical to the scalar reference on random blocks"
   }
 }
 
-TEST_CASE("avx2 kernels: bit-identical with Inf and NaN scales (NaN payloads aside)",
-          "[kernels]") {
+TEST_CASE("avx2 kernels: bit-identical with Inf and NaN scales (NaN payloads aside)", "[kernels]") {
   if (skip_without_avx2()) return;
   std::mt19937_64 rng(7);
   for (const auto& kt : avx2_types()) {
@@ -266,14 +287,13 @@ TEST_CASE("dispatching dequantize: same argument errors as the scalar reference"
       continue;
     }
     INFO(isa_name(isa));
-    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 68, out, 63); }) ==
-          Code::BAD_SHAPE);
-    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, raw.data(), 67, out, 64); }) ==
-          Code::SIZE_MISMATCH);
-    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, static_cast<DType>(4), raw.data(), 68, out, 64); }) ==
-          Code::BAD_DTYPE);
-    CHECK(code_of([&] { kernels::dequantize_with_isa(isa, DType::Q8_0, nullptr, 0, nullptr, 0); }) ==
-          Code::OK);
+    auto run = [&](DType t, const uint8_t* src, uint64_t nbytes, float* dst, uint64_t n) {
+      return code_of([&] { kernels::dequantize_with_isa(isa, t, src, nbytes, dst, n); });
+    };
+    CHECK(run(DType::Q8_0, raw.data(), 68, out, 63) == Code::BAD_SHAPE);
+    CHECK(run(DType::Q8_0, raw.data(), 67, out, 64) == Code::SIZE_MISMATCH);
+    CHECK(run(static_cast<DType>(4), raw.data(), 68, out, 64) == Code::BAD_DTYPE);
+    CHECK(run(DType::Q8_0, nullptr, 0, nullptr, 0) == Code::OK);
     // Types without a kernel go to the scalar decoder, under either ISA.
     std::vector<uint8_t> f16(8, 0x3C);  // four halves of 1.0039...
     float a[4], b[4];
@@ -295,7 +315,7 @@ TEST_CASE("avx2 streaming output: bit-identical at every float alignment, exact 
   std::mt19937_64 rng(21);
   for (const auto& kt : avx2_types()) {
     const DTypeInfo* info = dtype_info(static_cast<uint32_t>(kt.type));
-    const auto kernel = kernels::avx2::dequant_kernel(kt.type);
+    const auto kernel = kernels::dequant_kernel(Isa::Avx2, kt.type);
     REQUIRE(kernel != nullptr);
     for (uint64_t nb : {uint64_t{1}, uint64_t{4096 / info->block_elems + 3}}) {
       const auto raw = random_blocks(kt, nb, rng, ScaleKind::Finite);

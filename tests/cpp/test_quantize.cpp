@@ -1,8 +1,6 @@
 // Native tests of quant/quantize.hpp: a Q8_0 block computed by hand, quantize -> dequantize
 // round trips within the error bounds of each type's rounding rule, and the error codes through
 // the C++ API and the C ABI. (tests/python/test_quantize.py compares the bytes with gguf-py.)
-#include <catch2/catch.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,6 +9,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -79,7 +79,7 @@ TEST_CASE("Q8_0 block by hand: d = amax / 127, q rounds half away from zero", "[
 
 TEST_CASE("Q4_0 / Q5_0: d follows the signed value of largest magnitude", "[quantize]") {
   std::vector<float> x(32, 0.0f);
-  x[3] = 4.0f;    // first of the two largest magnitudes: d = 4 / -8 = -0.5
+  x[3] = 4.0f;  // first of the two largest magnitudes: d = 4 / -8 = -0.5
   x[9] = -4.0f;
   x[10] = 1.0f;
   const auto b = encode(DType::Q4_0, x);
@@ -169,13 +169,12 @@ TEST_CASE("quantize_scalar: error codes", "[quantize]") {
   CHECK(k.code == Code::UNSUPPORTED_FEATURE);
   CHECK(k.message.find("mwt has no quantizer for IQ4_NL") != std::string::npos);
   CHECK(failure_of(static_cast<DType>(4), x.data(), 32, out.data(), 20).code == Code::BAD_DTYPE);
-  CHECK(failure_of(static_cast<DType>(9999), x.data(), 32, out.data(), 20).code ==
-        Code::BAD_DTYPE);
+  CHECK(failure_of(static_cast<DType>(9999), x.data(), 32, out.data(), 20).code == Code::BAD_DTYPE);
   // Non-finite inputs to a block type: ARGUMENT naming the first one; dst untouched.
   for (DType t : kTypes) {
-    for (float bad : {std::numeric_limits<float>::quiet_NaN(),
-                      std::numeric_limits<float>::infinity(),
-                      -std::numeric_limits<float>::infinity()}) {
+    for (float bad :
+         {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+          -std::numeric_limits<float>::infinity()}) {
       std::vector<float> y(64, 0.5f);
       y[40] = bad;
       y[50] = std::numeric_limits<float>::quiet_NaN();
@@ -209,9 +208,12 @@ TEST_CASE("can_quantize and the float targets", "[quantize]") {
     const uint64_t nbytes = info ? 256 / info->block_elems * info->block_bytes : 0;
     const Code c = failure_of(static_cast<DType>(id), x.data(), 256, dst.data(), nbytes).code;
     INFO("id " << id);
-    if (info == nullptr) CHECK(c == Code::BAD_DTYPE);
-    else if (can_quantize(static_cast<DType>(id))) CHECK(c == Code::OK);
-    else CHECK(c == Code::UNSUPPORTED_FEATURE);
+    if (info == nullptr)
+      CHECK(c == Code::BAD_DTYPE);
+    else if (can_quantize(static_cast<DType>(id)))
+      CHECK(c == Code::OK);
+    else
+      CHECK(c == Code::UNSUPPORTED_FEATURE);
   }
   const std::vector<float> x = {1.0f, -2.5f, 0.1f, 65504.0f};
   std::vector<uint8_t> bf(8), f32(16);

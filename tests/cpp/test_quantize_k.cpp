@@ -3,8 +3,6 @@
 // the relative RMSE, importance weights lowering the weighted error, determinism, the weight
 // argument checks through the C++ API and the C ABI, and special blocks (zeros, constants,
 // huge and tiny values). (tests/python/test_quantize_k.py decodes the blocks with gguf-py.)
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,8 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.hpp"
+#include <catch2/catch.hpp>
+
 #include "code_of.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "mwt/mwt.h"
 #include "quant/dequant_scalar.hpp"
@@ -100,7 +100,8 @@ double weighted_error(const std::vector<float>& x, const std::vector<float>& y,
 
 Code code_of(DType t, const std::vector<float>& x, const float* w, uint64_t row_len) {
   std::vector<uint8_t> out(x.size() / 256 * block_bytes(t));
-  return ::code_of([&] { quantize_scalar(t, x.data(), x.size(), out.data(), out.size(), w, row_len); });
+  return ::code_of(
+      [&] { quantize_scalar(t, x.data(), x.size(), out.data(), out.size(), w, row_len); });
 }
 
 }  // namespace
@@ -198,9 +199,8 @@ TEST_CASE("K-quants: importance-weight argument checks", "[quantize][quantize_k]
   // Weights with a type that does not take them.
   std::vector<float> y32(256, 1.0f);
   std::vector<uint8_t> out(256 / 32 * 34);
-  CHECK_THROWS_AS(quantize_scalar(DType::Q8_0, y32.data(), 256, out.data(), out.size(), w.data(),
-                                  256),
-                  Error);
+  CHECK_THROWS_AS(
+      quantize_scalar(DType::Q8_0, y32.data(), 256, out.data(), out.size(), w.data(), 256), Error);
   // Non-finite inputs are still ARGUMENT, shape errors still BAD_SHAPE.
   std::vector<float> bad = x;
   bad[300] = std::numeric_limits<float>::infinity();
@@ -219,8 +219,7 @@ TEST_CASE("K-quants through the C ABI: mwt_quantize and mwt_quantize_weighted",
     CHECK(mwt_can_quantize(dt) == 1);
     std::vector<uint8_t> a(2 * block_bytes(k.type)), b(a.size());
     CHECK(mwt_quantize(dt, x.data(), x.size(), a.data(), a.size()) == nullptr);
-    CHECK(mwt_quantize_weighted(dt, x.data(), x.size(), b.data(), b.size(), nullptr, 0) ==
-          nullptr);
+    CHECK(mwt_quantize_weighted(dt, x.data(), x.size(), b.data(), b.size(), nullptr, 0) == nullptr);
     CHECK(a == b);
     // Uniform weights of any positive size give the same bytes.
     CHECK(mwt_quantize_weighted(dt, x.data(), x.size(), b.data(), b.size(), w.data(), 256) ==

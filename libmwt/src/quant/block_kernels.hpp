@@ -1,11 +1,13 @@
 // Per-block scalar decoders of the ggml block types, one function per type: each reads one
-// block (block_bytes bytes) and writes its block_elems floats. The dispatcher in
-// dequant_scalar.cpp owns size checks; these assume whole, in-bounds blocks.
+// block (block_bytes bytes, fields as quant/blocks.hpp names them) and writes its block_elems
+// floats. The type-traits table (quant/type_traits.cpp) registers them; the entry points own
+// the size checks, so these assume whole, in-bounds blocks.
 #pragma once
 #include <cstdint>
 #include <cstring>
 
 #include "core/float_convert.hpp"
+#include "quant/blocks.hpp"
 
 namespace mwt::detail::quant {
 

@@ -31,79 +31,81 @@ inline float iq2_scale(float d, const uint8_t* scales, int k16) {
   return d * (0.5f + static_cast<float>(s)) * 0.25f;
 }
 
-}  // namespace
-
-// d; u32 pairs per 32 values: word 0 = four 8-bit grid indices, word 1 = four 7-bit sign
-// indices and a 4-bit scale on top.
-void decode_iq2_xxs(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
+// IQ2_XXS / IQ3_XXS: group g (32 values) has the u32 word(g) with a 4-bit scale on top
+// (db = d * (0.5 + s) * k) and four 7-bit sign indices, one per 8 values; coord(g, l, e) is
+// the grid coordinate of value 8l + e of the group.
+template <class Word, class Coord>
+void decode_xxs(float d, float k, Word word, Coord coord, float* y) {
   for (int g = 0; g < 8; ++g) {
-    const uint32_t w0 = load_u32(b + 2 + 8 * g), w1 = load_u32(b + 6 + 8 * g);
-    const float db = d * (0.5f + static_cast<float>(w1 >> 28)) * 0.25f;
+    const uint32_t w = word(g);
+    const float db = d * (0.5f + static_cast<float>(w >> 28)) * k;
     for (int l = 0; l < 4; ++l) {
-      const uint64_t entry = kIq2xxsGrid[(w0 >> (8 * l)) & 0xFF];
-      const uint8_t signs = even_parity_signs((w1 >> (7 * l)) & 0x7F);
+      const uint8_t signs = even_parity_signs((w >> (7 * l)) & 0x7F);
       float* out = y + 32 * g + 8 * l;
-      for (int e = 0; e < 8; ++e) out[e] = db * grid_u8(entry, e) * sign_of(signs, e);
+      for (int e = 0; e < 8; ++e) out[e] = db * coord(g, l, e) * sign_of(signs, e);
     }
   }
 }
 
-// d; u16 qs[32] (9-bit grid index, 7-bit sign index); scales[8].
+}  // namespace
+
+// Per 32 values two u32: word 0 = four 8-bit grid indices (so byte l of the group indexes
+// entry l), word 1 = four 7-bit sign indices and the scale; db = d * (0.5 + s) * 0.25.
+void decode_iq2_xxs(const uint8_t* b, float* y) {
+  using B = BlockIQ2_XXS;
+  const uint8_t* qs = b + B::qs.at;
+  decode_xxs(
+      load_f16(b + B::d.at), 0.25f, [qs](int g) { return load_u32(qs + 8 * g + 4); },
+      [qs](int g, int l, int e) { return grid_u8(kIq2xxsGrid[qs[8 * g + l]], e); }, y);
+}
+
+// u16 qs[32]: 9-bit grid index, 7-bit sign index.
 void decode_iq2_xs(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint8_t* scales = b + 66;
+  using B = BlockIQ2_XS;
+  const float d = load_f16(b + B::d.at);
   for (int k = 0; k < 32; ++k) {
-    const uint16_t q = load_u16(b + 2 + 2 * k);
-    const float db = iq2_scale(d, scales, k / 2);
+    const uint16_t q = load_u16(b + B::qs.at + 2 * k);
+    const float db = iq2_scale(d, b + B::scales.at, k / 2);
     const uint64_t entry = kIq2xsGrid[q & 511];
     const uint8_t signs = even_parity_signs(q >> 9);
     for (int e = 0; e < 8; ++e) y[8 * k + e] = db * grid_u8(entry, e) * sign_of(signs, e);
   }
 }
 
-// d; qs[32] (low 8 index bits); signs[32] (explicit); qh[8] (2 high index bits each);
-// scales[8].
+// Entry k: index qs[k] | (2-bit field k % 4 of qh[k / 4]) << 8, explicit sign byte signs[k].
 void decode_iq2_s(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint8_t* qs = b + 2;
-  const uint8_t* signs = b + 34;
-  const uint8_t* qh = b + 66;
-  const uint8_t* scales = b + 74;
+  using B = BlockIQ2_S;
+  const float d = load_f16(b + B::d.at);
   for (int k = 0; k < 32; ++k) {
-    const float db = iq2_scale(d, scales, k / 2);
-    const uint64_t entry = kIq2sGrid[qs[k] | (((qh[k / 4] >> (2 * (k % 4))) & 3) << 8)];
-    for (int e = 0; e < 8; ++e) y[8 * k + e] = db * grid_u8(entry, e) * sign_of(signs[k], e);
+    const float db = iq2_scale(d, b + B::scales.at, k / 2);
+    const int high = (b[B::qh.at + k / 4] >> (2 * (k % 4))) & 3;
+    const uint64_t entry = kIq2sGrid[b[B::qs.at + k] | (high << 8)];
+    const uint8_t signs = b[B::signs.at + k];
+    for (int e = 0; e < 8; ++e) y[8 * k + e] = db * grid_u8(entry, e) * sign_of(signs, e);
   }
 }
 
-// d; qs[64] (8-bit indices of 4-value entries); u32 per 32 values: four 7-bit sign indices
-// and a 4-bit scale, giving d * (0.5 + s) * 0.5.
+// qs[64]: 8-bit indices of 4-value entries; one u32 per 32 values: four 7-bit sign indices and
+// the scale, db = d * (0.5 + s) * 0.5.
 void decode_iq3_xxs(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint8_t* qs = b + 2;
-  for (int g = 0; g < 8; ++g) {
-    const uint32_t w = load_u32(b + 66 + 4 * g);
-    const float db = d * (0.5f + static_cast<float>(w >> 28)) * 0.5f;
-    for (int l = 0; l < 4; ++l) {
-      const uint8_t signs = even_parity_signs((w >> (7 * l)) & 0x7F);
-      for (int e = 0; e < 8; ++e) {
-        const int i = 32 * g + 8 * l + e;
-        const uint32_t entry = kIq3xxsGrid[qs[i / 4]];
-        y[i] = db * grid_u8(entry, i % 4) * sign_of(signs, e);
-      }
-    }
-  }
+  using B = BlockIQ3_XXS;
+  const uint8_t* qs = b + B::qs.at;
+  const uint8_t* words = b + B::scales_signs.at;
+  decode_xxs(
+      load_f16(b + B::d.at), 0.5f, [words](int g) { return load_u32(words + 4 * g); },
+      [qs](int g, int l, int e) { return grid_u8(kIq3xxsGrid[qs[8 * g + 2 * l + e / 4]], e % 4); },
+      y);
 }
 
-// d; qs[64] (low 8 index bits); qh[8] (9th bits); signs[32]; scales[4] (4 bits per 32
-// values, giving d * (1 + 2s)).
+// Entry k (4 values): index qs[k] | (bit k % 8 of qh[k / 8]) << 8; explicit signs, bit i % 8
+// of signs[i / 8] for value i; 4-bit scale per 32 values, giving d * (1 + 2s).
 void decode_iq3_s(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint8_t* qs = b + 2;
-  const uint8_t* qh = b + 66;
-  const uint8_t* signs = b + 74;
-  const uint8_t* scales = b + 106;
+  using B = BlockIQ3_S;
+  const float d = load_f16(b + B::d.at);
+  const uint8_t* qs = b + B::qs.at;
+  const uint8_t* qh = b + B::qh.at;
+  const uint8_t* signs = b + B::signs.at;
+  const uint8_t* scales = b + B::scales.at;
   for (int g = 0; g < 8; ++g) {
     const int s = (scales[g / 2] >> (4 * (g % 2))) & 0x0F;
     const float db = d * static_cast<float>(1 + 2 * s);
@@ -115,14 +117,15 @@ void decode_iq3_s(const uint8_t* b, float* y) {
   }
 }
 
-// d; qs[32] (low 8 index bits); u16 qh[8], one per 32 values: four 3-bit high index parts,
-// a 3-bit scale (bits 12-14) and the delta sign (bit 15).
+// One u16 qh per 32 values: four 3-bit high index parts, a 3-bit scale (bits 12-14) and the
+// delta sign (bit 15).
 void decode_iq1_s(const uint8_t* b, float* y) {
+  using B = BlockIQ1_S;
   constexpr float kDelta = 0.125f;
-  const float d = load_f16(b);
-  const uint8_t* qs = b + 2;
+  const float d = load_f16(b + B::d.at);
+  const uint8_t* qs = b + B::qs.at;
   for (int g = 0; g < 8; ++g) {
-    const uint16_t qh = load_u16(b + 34 + 2 * g);
+    const uint16_t qh = load_u16(b + B::qh.at + 2 * g);
     const float dl = d * static_cast<float>(2 * ((qh >> 12) & 7) + 1);
     const float delta = (qh & 0x8000) ? -kDelta : kDelta;
     for (int l = 0; l < 4; ++l) {
@@ -132,15 +135,16 @@ void decode_iq1_s(const uint8_t* b, float* y) {
   }
 }
 
-// qs[32]; qh[16] (a nibble per 8 values: 3 high index bits, delta sign in bit 3);
-// u16 scales[4]: four 3-bit scales each (one per 16 values), and the f16 super-scale d spread
-// over their top nibbles (word w holds bits 4w..4w+3 of d).
+// qh: a nibble per 8 values (3 high index bits, delta sign in bit 3); four u16 scales: four
+// 3-bit scales each (one per 16 values) and the f16 super-scale d in their top nibbles (word w
+// holds bits 4w..4w+3 of d).
 void decode_iq1_m(const uint8_t* b, float* y) {
+  using B = BlockIQ1_M;
   constexpr float kDelta = 0.125f;
-  const uint8_t* qs = b;
-  const uint8_t* qh = b + 32;
+  const uint8_t* qs = b + B::qs.at;
+  const uint8_t* qh = b + B::qh.at;
   uint16_t sc[4];
-  for (int w = 0; w < 4; ++w) sc[w] = load_u16(b + 48 + 2 * w);
+  for (int w = 0; w < 4; ++w) sc[w] = load_u16(b + B::scales.at + 2 * w);
   const uint16_t d_bits = static_cast<uint16_t>((sc[0] >> 12) | ((sc[1] >> 12) << 4) |
                                                 ((sc[2] >> 12) << 8) | ((sc[3] >> 12) << 12));
   const float d = f16_to_f32(d_bits);

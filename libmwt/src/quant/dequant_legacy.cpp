@@ -6,52 +6,47 @@
 #include "quant/block_kernels.hpp"
 
 namespace mwt::detail::quant {
+namespace {
+
+// Value j of a legacy block: nibble j % 16 of qs (low nibbles first), with bit 4 from bit j of
+// qh when qh is given (the 5-bit types).
+inline int legacy_q(const uint8_t* qs, uint32_t qh, int j) noexcept {
+  const int nibble = j < 16 ? qs[j] & 0x0F : qs[j - 16] >> 4;
+  return nibble | static_cast<int>(((qh >> j) & 1u) << 4);
+}
+
+}  // namespace
 
 void decode_q4_0(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint8_t* qs = b + 2;
-  for (int j = 0; j < 16; ++j) {
-    y[j] = d * static_cast<float>((qs[j] & 0x0F) - 8);
-    y[j + 16] = d * static_cast<float>((qs[j] >> 4) - 8);
-  }
+  using B = BlockQ4_0;
+  const float d = load_f16(b + B::d.at);
+  for (int j = 0; j < 32; ++j) y[j] = d * static_cast<float>(legacy_q(b + B::qs.at, 0, j) - 8);
 }
 
 void decode_q4_1(const uint8_t* b, float* y) {
-  const float d = load_f16(b), m = load_f16(b + 2);
-  const uint8_t* qs = b + 4;
-  for (int j = 0; j < 16; ++j) {
-    y[j] = d * static_cast<float>(qs[j] & 0x0F) + m;
-    y[j + 16] = d * static_cast<float>(qs[j] >> 4) + m;
-  }
+  using B = BlockQ4_1;
+  const float d = load_f16(b + B::d.at), m = load_f16(b + B::m.at);
+  for (int j = 0; j < 32; ++j) y[j] = d * static_cast<float>(legacy_q(b + B::qs.at, 0, j)) + m;
 }
 
 void decode_q5_0(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  const uint32_t qh = load_u32(b + 2);
-  const uint8_t* qs = b + 6;
-  for (int j = 0; j < 16; ++j) {
-    const int lo = (qs[j] & 0x0F) | static_cast<int>(((qh >> j) & 1u) << 4);
-    const int hi = (qs[j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4);
-    y[j] = d * static_cast<float>(lo - 16);
-    y[j + 16] = d * static_cast<float>(hi - 16);
-  }
+  using B = BlockQ5_0;
+  const float d = load_f16(b + B::d.at);
+  const uint32_t qh = load_u32(b + B::qh.at);
+  for (int j = 0; j < 32; ++j) y[j] = d * static_cast<float>(legacy_q(b + B::qs.at, qh, j) - 16);
 }
 
 void decode_q5_1(const uint8_t* b, float* y) {
-  const float d = load_f16(b), m = load_f16(b + 2);
-  const uint32_t qh = load_u32(b + 4);
-  const uint8_t* qs = b + 8;
-  for (int j = 0; j < 16; ++j) {
-    const int lo = (qs[j] & 0x0F) | static_cast<int>(((qh >> j) & 1u) << 4);
-    const int hi = (qs[j] >> 4) | static_cast<int>(((qh >> (j + 16)) & 1u) << 4);
-    y[j] = d * static_cast<float>(lo) + m;
-    y[j + 16] = d * static_cast<float>(hi) + m;
-  }
+  using B = BlockQ5_1;
+  const float d = load_f16(b + B::d.at), m = load_f16(b + B::m.at);
+  const uint32_t qh = load_u32(b + B::qh.at);
+  for (int j = 0; j < 32; ++j) y[j] = d * static_cast<float>(legacy_q(b + B::qs.at, qh, j)) + m;
 }
 
 void decode_q8_0(const uint8_t* b, float* y) {
-  const float d = load_f16(b);
-  for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<int8_t>(b[2 + j])) * d;
+  using B = BlockQ8_0;
+  const float d = load_f16(b + B::d.at);
+  for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(static_cast<int8_t>(b[B::qs.at + j])) * d;
 }
 
 }  // namespace mwt::detail::quant

@@ -1,5 +1,5 @@
 // Scalar reference dequantization: packed dtype data -> float32. The ggml block formats follow
-// the layouts and formulas of ggml-common.h / ggml-quants.c (reference/gguf-and-quants.md §2),
+// the layouts and formulas of ggml-common.h / ggml-quants.c (docs/quant-blocks.md),
 // with the same float32 operation order as gguf-py's numpy reference, so results agree bit for
 // bit. This is the reference the tests compare against; it is not tuned for speed.
 #pragma once

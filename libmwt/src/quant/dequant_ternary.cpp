@@ -19,9 +19,10 @@ int trit(uint8_t byte, int n) {
 // trit n of qs[32 + l] (l < 16) at 160 + n*16 + l; values 240-255: trit n (n < 4) of qh[l]
 // at 240 + n*4 + l.
 void decode_tq1_0(const uint8_t* b, float* y) {
-  const uint8_t* qs = b;
-  const uint8_t* qh = b + 48;
-  const float d = load_f16(b + 52);
+  using B = BlockTQ1_0;
+  const uint8_t* qs = b + B::qs.at;
+  const uint8_t* qh = b + B::qh.at;
+  const float d = load_f16(b + B::d.at);
   for (int n = 0; n < 5; ++n)
     for (int l = 0; l < 32; ++l) y[n * 32 + l] = d * static_cast<float>(trit(qs[l], n));
   for (int n = 0; n < 5; ++n)
@@ -30,13 +31,11 @@ void decode_tq1_0(const uint8_t* b, float* y) {
     for (int l = 0; l < 4; ++l) y[240 + n * 4 + l] = d * static_cast<float>(trit(qh[l], n));
 }
 
-// qs[64]; d. Value i: 2-bit field (i % 128) / 32 of qs[(i / 128) * 32 + i % 32], minus 1.
+// qs[64]; d. Value i: 2-bit field i of qs (q2_field), minus 1.
 void decode_tq2_0(const uint8_t* b, float* y) {
-  const float d = load_f16(b + 64);
-  for (int i = 0; i < 256; ++i) {
-    const int q = (b[(i / 128) * 32 + i % 32] >> (2 * ((i % 128) / 32))) & 3;
-    y[i] = d * static_cast<float>(q - 1);
-  }
+  using B = BlockTQ2_0;
+  const float d = load_f16(b + B::d.at);
+  for (int i = 0; i < 256; ++i) y[i] = d * static_cast<float>(q2_field(b + B::qs.at, i) - 1);
 }
 
 }  // namespace mwt::detail::quant

@@ -1,24 +1,26 @@
 // The dispatching dequantize (quant/dequantize.hpp): argument checks shared with the scalar
-// reference, then the active ISA's kernel or the scalar decoder, over one or more threads.
+// reference, then the active ISA's kernel or the scalar decoder (both found in the type-traits
+// table, quant/type_traits.hpp), over one or more threads.
 #include "quant/dequantize.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "core/error.hpp"
-#include "quant/kernel_table.hpp"
 #include "core/thread_split.hpp"
 #include "quant/dequant_scalar.hpp"
+#include "quant/kernel_table.hpp"
+#include "quant/type_traits.hpp"
 
 namespace mwt::detail::kernels {
 
 DequantKernel dequant_kernel(Isa isa, DType type) noexcept {
-#if defined(MWT_KERNELS_X86_AVX2)
-  if (isa == Isa::Avx2) return avx2::dequant_kernel(type);
-#else
-  (void)type;
-  (void)isa;
-#endif
+  const quant::TypeTraits* t = quant::type_traits(type);
+  if (t == nullptr) return nullptr;
+  switch (isa) {
+    case Isa::Avx2: return t->avx2;
+    case Isa::Scalar: return nullptr;  // the scalar decoder is the reference, not a kernel
+  }
   return nullptr;
 }
 
@@ -67,16 +69,16 @@ void decode_in_parts(Isa isa, DType type, const uint8_t* src, uint64_t nbytes, f
   const DTypeInfo& info = *dtype_info(static_cast<uint32_t>(type));  // valid: counted above
   const DequantKernel kernel = dequant_kernel(isa, type);
   const bool stream = kernel != nullptr && n_elems >= kStreamMinBytes / sizeof(float);
+  // Without a kernel, the scalar reference decoder (the counting found one).
+  const DequantKernel decoder = kernel != nullptr ? kernel : quant::type_traits(type)->to_float;
   auto decode = [&](Range r) {
     const uint8_t* s = src + r.begin * info.block_bytes;
     float* d = dst + r.begin * info.block_elems;
     const uint64_t count = r.end - r.begin;
     if (stream)
       stream_kernel(kernel, s, info, d, count);
-    else if (kernel != nullptr)
-      kernel(s, d, count);
     else
-      dequantize_scalar(type, s, count * info.block_bytes, d, count * info.block_elems);
+      decoder(s, d, count);
   };
   const uint64_t parts =
       split == Split::Planned

@@ -1,5 +1,5 @@
 // Dispatching dequantization: the entry point the C ABI uses. A ggml block type with a kernel
-// for the active ISA (dispatch.hpp) runs that kernel; every other dtype, and every dtype under
+// for the active ISA (core/isa.hpp) runs that kernel; every other dtype, and every dtype under
 // the scalar ISA, goes to the scalar reference quant::dequantize_scalar. Each kernel's output
 // is bit-identical to the scalar reference (tests/cpp/test_kernels.cpp checks it). Large calls
 // split over threads by whole blocks (tests/cpp/test_dequant_threads.cpp).
@@ -33,8 +33,8 @@ inline constexpr uint64_t kMinValuesPerThread = uint64_t{1} << 19;
 // kMaxThreads): at least 1, at most n_blocks and n_elems / kMinValuesPerThread.
 unsigned dequant_thread_count(uint64_t n_elems, uint64_t n_blocks, unsigned n_threads) noexcept;
 
-// Same contract and errors as dequantize_scalar (quant/dequant_scalar.hpp), with the active ISA, on up
-// to n_threads threads (dequant_thread_count; 1 = the caller's thread only). Threads take
+// Same contract and errors as dequantize_scalar (quant/dequant_scalar.hpp), with the active ISA,
+// on up to n_threads threads (dequant_thread_count; 1 = the caller's thread only). Threads take
 // contiguous ranges of whole blocks, so the output is bit-identical for every thread count. The
 // arguments are checked on the caller's thread before any thread starts; an exception from a
 // worker is rethrown here after every thread has finished.

@@ -1,15 +1,35 @@
-// Per-ISA tables of dequantization kernels, each defined in its ISA's directory and compiled
-// with that ISA's flags. Only quant/dequantize.cpp looks them up, and only for the active ISA.
+// The per-ISA kernel tables: each ISA directory (quant/x86_avx2/) lists the dequantization
+// kernels it defines as constant {dtype, kernel} data, compiled with that ISA's flags. Only
+// quant/type_traits.cpp reads these lists, from baseline code, to fill the ISA columns of the
+// quant type-traits rows; reading them runs no ISA-specific code, so it is safe on any CPU.
 #pragma once
+#include <cstdint>
+
 #include "core/dtype.hpp"
 #include "quant/dequantize.hpp"
 
 namespace mwt::detail::kernels {
 
+struct KernelEntry {
+  DType type;
+  DequantKernel kernel;
+};
+// A constant array of entries (a plain aggregate: constant-initialized, no code). The lists are
+// defined `extern const` so they keep external linkage whether or not this header is seen.
+struct KernelList {
+  const KernelEntry* entries;
+  uint32_t count;
+};
+
 #if defined(MWT_KERNELS_X86_AVX2)
 namespace avx2 {
-// The AVX2 kernel for `type`, or nullptr (that type then uses the scalar decoder).
-DequantKernel dequant_kernel(DType type) noexcept;
+// x86_avx2/dequant_avx2.cpp (legacy and K-quants), dequant_avx2_codebook.cpp (IQ4_NL, IQ4_XS,
+// MXFP4, NVFP4), dequant_avx2_ternary.cpp (TQ1_0, TQ2_0), dequant_avx2_iq.cpp (IQ grid types).
+extern const KernelList kLegacyKQuantKernels;
+extern const KernelList kCodebookKernels;
+extern const KernelList kTernaryKernels;
+extern const KernelList kIqKernels;
+
 // Runs `kernel` over n_blocks blocks, writing y with non-temporal stores through an L1 scratch
 // buffer (x86_avx2/stream_out.cpp); bit-identical to kernel(src, y, n_blocks).
 void dequantize_streaming(DequantKernel kernel, const uint8_t* src, uint64_t block_bytes,

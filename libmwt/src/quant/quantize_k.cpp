@@ -1,6 +1,6 @@
 // Encoders of the K-quant super-blocks (256 values): Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. There is no
 // reference quantizer to match byte for byte; these are designed from the block layouts
-// (docs/reference/gguf-and-quants.md §2) to keep the squared reconstruction error small:
+// (docs/quant-blocks.md, quant/blocks.hpp) to keep the squared reconstruction error small:
 //   1. per sub-block, a search over candidate scales: each candidate rounds the values to the
 //      integer grid, a weighted least-squares fit then gives the best scale (and offset) for
 //      those integers, the values are rounded again with the fit and refitted once; the fit
@@ -21,13 +21,16 @@
 #include <limits>
 
 #include "core/float_convert.hpp"
+#include "quant/blocks.hpp"
 #include "quant/encode_common.hpp"
 #include "quant/quantize.hpp"
 
 namespace mwt::detail::quant {
 namespace {
 
-constexpr int kSuper = 256;
+constexpr int kSuper = static_cast<int>(BlockQ4_K::kElems);  // QK_K, every K-quant's block
+static_assert(BlockQ2_K::kElems == kSuper && BlockQ3_K::kElems == kSuper &&
+              BlockQ5_K::kElems == kSuper && BlockQ6_K::kElems == kSuper);
 constexpr double kF16Max = 65504.0;
 
 // The shape of one K-quant type's code: sub-blocks of sub_len values; integer values in
@@ -164,8 +167,8 @@ void assign_values(const Layout& L, const double* x, Coded& c) {
   for (int j = 0; j < kSuper / L.sub_len; ++j) {
     const double dl = sub_scale(c, j), ml = L.mn_hi ? sub_min(c, j) : 0.0f;
     for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i)
-      c.q[i] = dl == 0 ? std::clamp(0, L.q_lo, L.q_hi)
-                       : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
+      c.q[i] =
+          dl == 0 ? std::clamp(0, L.q_lo, L.q_hi) : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
   }
 }
 
@@ -176,8 +179,8 @@ double sub_block_error(const Layout& L, const double* x, const double* w, const 
   const float dl = c.d * static_cast<float>(sc), ml = c.dmin * static_cast<float>(mn);
   double e = 0;
   for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i) {
-    const int q = dl == 0 ? std::clamp(0, L.q_lo, L.q_hi)
-                          : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
+    const int q =
+        dl == 0 ? std::clamp(0, L.q_lo, L.q_hi) : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
     const double r = x[i] - static_cast<double>(dl * static_cast<float>(q) - ml);
     e += w[i] * r * r;
   }
@@ -299,17 +302,28 @@ void code_super_block(const Layout& L, const float* xf, const float* imp, Coded&
   }
 }
 
-// 2-bit field of value i in the 64-byte Q2_K / Q3_K qs array.
-void put_q2(uint8_t* qs, int i, int v) {
-  qs[(i / 128) * 32 + i % 32] |= static_cast<uint8_t>((v & 3) << (2 * ((i % 128) / 32)));
+// Codes x into a zeroed block B (the encoders below or their fields in).
+template <class B>
+Coded code_block(const Layout& L, const float* x, const float* w, uint8_t* b) {
+  Coded c;
+  code_super_block(L, x, w, c);
+  std::fill(b, b + B::kBytes, uint8_t{0});
+  return c;
 }
 
-// Q4_K / Q5_K scale/min packing (the inverse of the decoder's unpack_scale_min_k4).
-void pack_scale_min_k4(const int* sc, const int* mn, uint8_t* s) {
-  for (int j = 0; j < 4; ++j) {
-    s[j] = static_cast<uint8_t>(sc[j] | ((sc[j + 4] >> 4) << 6));
-    s[j + 4] = static_cast<uint8_t>(mn[j] | ((mn[j + 4] >> 4) << 6));
-    s[j + 8] = static_cast<uint8_t>((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4));
+// Q4_K / Q5_K: d, dmin, the packed 6-bit scales and mins, and the low nibbles of the values
+// (per 64 values, 32 low nibbles then 32 high nibbles); Q5_K adds bit 4 of value i as bit i / 32
+// of qh[i % 32].
+template <class B>
+void encode_k4(const Layout& L, const float* x, const float* w, uint8_t* b) {
+  const Coded c = code_block<B>(L, x, w, b);
+  store_f16(b + B::d.at, c.d);
+  store_f16(b + B::dmin.at, c.dmin);
+  pack_scale_min_k4(c.sc, c.mn, b + B::scales.at);
+  for (int i = 0; i < kSuper; ++i) {
+    const int k = i / 32, l = i % 32;
+    b[B::qs.at + (k / 2) * 32 + l] |= static_cast<uint8_t>((c.q[i] & 15) << (4 * (k % 2)));
+    if constexpr (requires { B::qh; }) b[B::qh.at + l] |= static_cast<uint8_t>((c.q[i] >> 4) << k);
   }
 }
 
@@ -317,78 +331,54 @@ void pack_scale_min_k4(const int* sc, const int* mn, uint8_t* s) {
 
 // scales[16] (low nibble scale, high nibble min); qs[64]; d; dmin.
 void encode_q2_k(const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(kQ2K, x, w, c);
-  std::fill(b, b + 84, uint8_t{0});
-  for (int k = 0; k < 16; ++k) b[k] = static_cast<uint8_t>(c.sc[k] | (c.mn[k] << 4));
-  for (int i = 0; i < kSuper; ++i) put_q2(b + 16, i, c.q[i]);
-  store_f16(b + 80, c.d);
-  store_f16(b + 82, c.dmin);
+  using B = BlockQ2_K;
+  const Coded c = code_block<B>(kQ2K, x, w, b);
+  for (int k = 0; k < 16; ++k) b[B::scales.at + k] = static_cast<uint8_t>(c.sc[k] | (c.mn[k] << 4));
+  for (int i = 0; i < kSuper; ++i) put_q2_field(b + B::qs.at, i, c.q[i]);
+  store_f16(b + B::d.at, c.d);
+  store_f16(b + B::dmin.at, c.dmin);
 }
 
 // hmask[32]; qs[64]; scales[12] (sixteen 6-bit values biased by 32); d. Value q in [-4, 3] is
 // stored as u = q + 4: low 2 bits in qs, bit 2 in hmask (set: no -4).
 void encode_q3_k(const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(kQ3K, x, w, c);
-  std::fill(b, b + 110, uint8_t{0});
+  using B = BlockQ3_K;
+  const Coded c = code_block<B>(kQ3K, x, w, b);
   for (int i = 0; i < kSuper; ++i) {
     const int u = c.q[i] + 4;
-    put_q2(b + 32, i, u);
-    b[i % 32] |= static_cast<uint8_t>((u >> 2) << (i / 32));
+    put_q2_field(b + B::qs.at, i, u);
+    b[B::hmask.at + i % 32] |= static_cast<uint8_t>((u >> 2) << (i / 32));
   }
-  uint8_t* sc = b + 96;
+  uint8_t* sc = b + B::scales.at;
   for (int k = 0; k < 16; ++k) {
     const int l = c.sc[k] + 32;
     sc[k % 8] |= static_cast<uint8_t>((l & 15) << (4 * (k / 8)));
     sc[8 + k % 4] |= static_cast<uint8_t>((l >> 4) << (2 * (k / 4)));
   }
-  store_f16(b + 108, c.d);
+  store_f16(b + B::d.at, c.d);
 }
 
-// d; dmin; scales[12]; qs[128]: per 64 values, 32 low nibbles then 32 high nibbles.
 void encode_q4_k(const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(kQ4K, x, w, c);
-  std::fill(b, b + 144, uint8_t{0});
-  store_f16(b, c.d);
-  store_f16(b + 2, c.dmin);
-  pack_scale_min_k4(c.sc, c.mn, b + 4);
-  for (int i = 0; i < kSuper; ++i) {
-    const int k = i / 32, l = i % 32;
-    b[16 + (k / 2) * 32 + l] |= static_cast<uint8_t>(c.q[i] << (4 * (k % 2)));
-  }
+  encode_k4<BlockQ4_K>(kQ4K, x, w, b);
 }
-
-// d; dmin; scales[12]; qh[32]; qs[128]: as Q4_K, bit 4 of value i in bit i / 32 of qh[i % 32].
 void encode_q5_k(const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(kQ5K, x, w, c);
-  std::fill(b, b + 176, uint8_t{0});
-  store_f16(b, c.d);
-  store_f16(b + 2, c.dmin);
-  pack_scale_min_k4(c.sc, c.mn, b + 4);
-  for (int i = 0; i < kSuper; ++i) {
-    const int k = i / 32, l = i % 32;
-    b[48 + (k / 2) * 32 + l] |= static_cast<uint8_t>((c.q[i] & 15) << (4 * (k % 2)));
-    b[16 + l] |= static_cast<uint8_t>((c.q[i] >> 4) << k);
-  }
+  encode_k4<BlockQ5_K>(kQ5K, x, w, b);
 }
 
 // ql[128]; qh[64]; int8 scales[16]; d. Value q in [-32, 31] is stored as u = q + 32; in half
 // h = i / 128 (r = i % 128) its low 4 bits go to nibble r / 64 of ql[h*64 + r % 64], its high
 // 2 bits to field r / 32 of qh[h*32 + r % 32].
 void encode_q6_k(const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(kQ6K, x, w, c);
-  std::fill(b, b + 210, uint8_t{0});
+  using B = BlockQ6_K;
+  const Coded c = code_block<B>(kQ6K, x, w, b);
   for (int i = 0; i < kSuper; ++i) {
     const int u = c.q[i] + 32, h = i / 128, r = i % 128;
-    b[h * 64 + r % 64] |= static_cast<uint8_t>((u & 15) << (4 * (r / 64)));
-    b[128 + h * 32 + r % 32] |= static_cast<uint8_t>((u >> 4) << (2 * (r / 32)));
+    b[B::ql.at + h * 64 + r % 64] |= static_cast<uint8_t>((u & 15) << (4 * (r / 64)));
+    b[B::qh.at + h * 32 + r % 32] |= static_cast<uint8_t>((u >> 4) << (2 * (r / 32)));
   }
-  for (int k = 0; k < 16; ++k) b[192 + k] = static_cast<uint8_t>(static_cast<int8_t>(c.sc[k]));
-  store_f16(b + 208, c.d);
+  for (int k = 0; k < 16; ++k)
+    b[B::scales.at + k] = static_cast<uint8_t>(static_cast<int8_t>(c.sc[k]));
+  store_f16(b + B::d.at, c.d);
 }
 
 }  // namespace mwt::detail::quant

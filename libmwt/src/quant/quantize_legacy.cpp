@@ -11,13 +11,16 @@
 #include <cmath>
 #include <cstdint>
 
+#include "quant/blocks.hpp"
 #include "quant/encode_common.hpp"
 #include "quant/quantize.hpp"
 
 namespace mwt::detail::quant {
 namespace {
 
-constexpr int kBlock = 32;
+constexpr int kBlock = static_cast<int>(BlockQ4_0::kElems);  // every legacy type's block
+static_assert(BlockQ4_1::kElems == kBlock && BlockQ5_0::kElems == kBlock &&
+              BlockQ5_1::kElems == kBlock && BlockQ8_0::kElems == kBlock);
 
 void store_u32(uint8_t* p, uint32_t v) noexcept {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
@@ -78,9 +81,40 @@ uint32_t high_bits(const uint8_t* q) noexcept {
   return qh;
 }
 
+// Stores the values q of block B: the nibbles, and bit 4 into qh for the 5-bit types.
+template <class B>
+void store_values(const uint8_t* q, uint8_t* b) noexcept {
+  if constexpr (requires { B::qh; }) store_u32(b + B::qh.at, high_bits(q));
+  pack_nibbles(q, b + B::qs.at);
+}
+
+// Q4_0 / Q5_0: d = (the value of largest magnitude) / divisor, q = min(qmax, trunc(x * id + bias)).
+template <class B, uint8_t kQmax>
+void encode_symmetric(const float* x, float divisor, float bias, uint8_t* b) noexcept {
+  const float d = signed_absmax(x) / divisor;
+  uint8_t q[kBlock];
+  symmetric_q(x, inverse_or_zero(d), bias, kQmax, q);
+  store_f16(b + B::d.at, d);
+  store_values<B>(q, b);
+}
+
+// Q4_1 / Q5_1: d = (max - min) / qmax, m = min.
+template <class B, uint8_t kQmax>
+void encode_affine(const float* x, uint8_t* b) noexcept {
+  float mn, mx;
+  min_max(x, mn, mx);
+  const float d = (mx - mn) / static_cast<float>(kQmax);
+  uint8_t q[kBlock];
+  affine_q(x, mn, inverse_or_zero(d), kQmax, q);
+  store_f16(b + B::d.at, d);
+  store_f16(b + B::m.at, mn);
+  store_values<B>(q, b);
+}
+
 }  // namespace
 
 void encode_q8_0(const float* x, uint8_t* b) {
+  using B = BlockQ8_0;
   float amax = 0.0f;
   for (int j = 0; j < kBlock; ++j) {
     const float a = std::fabs(x[j]);
@@ -88,50 +122,15 @@ void encode_q8_0(const float* x, uint8_t* b) {
   }
   const float d = amax / 127.0f;
   const float id = inverse_or_zero(d);
-  store_f16(b, d);
-  for (int j = 0; j < kBlock; ++j) {
-    b[2 + j] = np_cast_u8(np_roundf(x[j] * id));
-  }
+  store_f16(b + B::d.at, d);
+  for (int j = 0; j < kBlock; ++j) b[B::qs.at + j] = np_cast_u8(np_roundf(x[j] * id));
 }
 
-void encode_q4_0(const float* x, uint8_t* b) {
-  const float d = signed_absmax(x) / -8.0f;
-  uint8_t q[kBlock];
-  symmetric_q(x, inverse_or_zero(d), 8.5f, 15, q);
-  store_f16(b, d);
-  pack_nibbles(q, b + 2);
-}
-
+void encode_q4_0(const float* x, uint8_t* b) { encode_symmetric<BlockQ4_0, 15>(x, -8.0f, 8.5f, b); }
 void encode_q5_0(const float* x, uint8_t* b) {
-  const float d = signed_absmax(x) / -16.0f;
-  uint8_t q[kBlock];
-  symmetric_q(x, inverse_or_zero(d), 16.5f, 31, q);
-  store_f16(b, d);
-  store_u32(b + 2, high_bits(q));
-  pack_nibbles(q, b + 6);
+  encode_symmetric<BlockQ5_0, 31>(x, -16.0f, 16.5f, b);
 }
-
-void encode_q4_1(const float* x, uint8_t* b) {
-  float mn, mx;
-  min_max(x, mn, mx);
-  const float d = (mx - mn) / 15.0f;
-  uint8_t q[kBlock];
-  affine_q(x, mn, inverse_or_zero(d), 15, q);
-  store_f16(b, d);
-  store_f16(b + 2, mn);
-  pack_nibbles(q, b + 4);
-}
-
-void encode_q5_1(const float* x, uint8_t* b) {
-  float mn, mx;
-  min_max(x, mn, mx);
-  const float d = (mx - mn) / 31.0f;
-  uint8_t q[kBlock];
-  affine_q(x, mn, inverse_or_zero(d), 31, q);
-  store_f16(b, d);
-  store_f16(b + 2, mn);
-  store_u32(b + 4, high_bits(q));
-  pack_nibbles(q, b + 8);
-}
+void encode_q4_1(const float* x, uint8_t* b) { encode_affine<BlockQ4_1, 15>(x, b); }
+void encode_q5_1(const float* x, uint8_t* b) { encode_affine<BlockQ5_1, 31>(x, b); }
 
 }  // namespace mwt::detail::quant

@@ -1,13 +1,17 @@
 // Shared by the AVX2 dequantization files of this directory (and included only by them, so every
 // copy of these inline helpers is compiled with the same -mavx2 -mfma -mf16c -ffp-contract=off
-// flags): block field loads, byte unpacking, exact int8 -> float widening, and the kernels that
-// live outside dequant_avx2.cpp, whose table (avx2::dequant_kernel) registers them.
+// flags): block field loads, byte unpacking and exact int8 -> float widening. Block layouts come
+// from quant/blocks.hpp, the kernel lists' types from quant/kernel_table.hpp.
 #pragma once
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
+
 #include <xsimd/xsimd.hpp>
+
+#include "quant/blocks.hpp"
+#include "quant/kernel_table.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 
@@ -74,33 +78,5 @@ inline void store32_scaled(__m256i v, F8 dl, float* y) noexcept {
   widen32(v, q);
   for (int j = 0; j < 4; ++j) (dl * q[j]).store_unaligned(y + 8 * j);
 }
-
-// A kernel's signature (quant/dequantize.hpp's DequantKernel, spelled here without that header).
-using RawKernel = void (*)(const uint8_t* src, float* y, uint64_t n_blocks);
-
-// stream_out.cpp: runs `kernel` over n_blocks blocks (block_bytes in, block_elems out each;
-// block_elems divides 4096) chunk by chunk through an L1 scratch buffer and writes y with
-// non-temporal stores; bit-identical to kernel(src, y, n_blocks).
-void dequantize_streaming(RawKernel kernel, const uint8_t* src, uint64_t block_bytes,
-                          uint64_t block_elems, float* y, uint64_t n_blocks) noexcept;
-
-// Kernels defined in the other files of this directory (same contract as DequantKernel:
-// n_blocks whole blocks from src into y).
-// dequant_avx2_codebook.cpp
-void dequantize_iq4_nl_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq4_xs_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_mxfp4_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_nvfp4_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-// dequant_avx2_ternary.cpp
-void dequantize_tq1_0_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_tq2_0_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-// dequant_avx2_iq.cpp
-void dequantize_iq2_xxs_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq2_xs_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq2_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq3_xxs_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq3_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq1_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
-void dequantize_iq1_m_avx2(const uint8_t* src, float* y, uint64_t n_blocks);
 
 }  // namespace mwt::detail::kernels::avx2

@@ -1,5 +1,5 @@
 // AVX2 kernels of the IQ grid types: IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M.
-// Compiled with -mavx2 -mfma -mf16c -ffp-contract=off and run only when dispatch.hpp selected
+// Compiled with -mavx2 -mfma -mf16c -ffp-contract=off and run only when core/isa.hpp selected
 // avx2; each is bit-identical to its scalar reference in quant/dequant_iq.cpp.
 //
 // Eight values at a time: one 8-byte codebook entry (two 4-byte entries for IQ3) of
@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <cstring>
 
-#include "quant/x86_avx2/dequant_avx2.hpp"
 #include "quant/iq_grids.hpp"
+#include "quant/x86_avx2/dequant_avx2.hpp"
 
 namespace mwt::detail::kernels::avx2 {
 namespace {
@@ -39,8 +39,8 @@ using quant::kIq3xxsGrid;
 inline F8 signed8(__m128i v, const uint8_t* sign_byte) noexcept {
   const __m256i s = _mm256_sllv_epi32(_mm256_set1_epi32(static_cast<int>(load_u32(sign_byte))),
                                       _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24));
-  const __m256i g = _mm256_sign_epi32(_mm256_cvtepi8_epi32(v),
-                                      _mm256_or_si256(s, _mm256_set1_epi32(1)));
+  const __m256i g =
+      _mm256_sign_epi32(_mm256_cvtepi8_epi32(v), _mm256_or_si256(s, _mm256_set1_epi32(1)));
   return F8(_mm256_cvtepi32_ps(g));
 }
 
@@ -50,8 +50,8 @@ inline __m128i entry8(const uint64_t* grid, uint32_t index) noexcept {
 }
 // Two 4-byte grid entries, i0's coordinates first.
 inline __m128i entry_pair(const uint32_t* grid, uint32_t i0, uint32_t i1) noexcept {
-  return _mm_insert_epi32(_mm_cvtsi32_si128(static_cast<int>(grid[i0])),
-                          static_cast<int>(grid[i1]), 1);
+  return _mm_insert_epi32(_mm_cvtsi32_si128(static_cast<int>(grid[i0])), static_cast<int>(grid[i1]),
+                          1);
 }
 
 // Each byte of v (bit 7 clear) with its even-parity bit set in bit 7: ksigns_iq2xs[byte].
@@ -113,102 +113,104 @@ inline F8 xxs_scales(float d, __m256i w, float k) noexcept {
 // +-1/8 as selected by a sign bit, without a branch (the bit is data, unpredictable).
 alignas(8) constexpr float kDelta[2] = {0.125f, -0.125f};
 
-}  // namespace
-
-// d; u32 pairs per 32 values: word 0 = four 8-bit grid indices, word 1 = four 7-bit sign
-// indices and a 4-bit scale on top.
-void dequantize_iq2_xxs_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
-  const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 66, y += 256) {
-    // Word 1 of the eight groups, in group order.
-    const __m256i a = _mm256_permutevar8x32_epi32(load256(src + 2), odd);
-    const __m256i b = _mm256_permutevar8x32_epi32(load256(src + 34), odd);
-    const __m256i w1 = _mm256_permute2x128_si256(a, b, 0x20);
-    const F8 db = xxs_scales(load_f16(src), w1, 0.25f);
-    SignBytes signs;
-    signs.store(signs_of_fields(w1));
-    for (int g = 0; g < 8; ++g) {
-      const uint8_t* q = src + 2 + 8 * g;
-      const F8 scale = lane(db, g);
-      for (int l = 0; l < 4; ++l)
-        (scale * signed8(entry8(kIq2xxsGrid, q[l]), signs.b + 4 * g + l))
-            .store_unaligned(y + 32 * g + 8 * l);
-    }
+// The eight 32-value groups of IQ2_XXS / IQ3_XXS: word g of w (one per group) holds the 4-bit
+// scale (db = d * (0.5 + s) * k) and four 7-bit sign indices; entry(q, l) loads the eight
+// coordinates of entry l from the group's 8 index bytes q = qs + 8g.
+template <class Entry>
+inline void xxs_groups(float d, __m256i w, float k, const uint8_t* qs, Entry entry,
+                       float* y) noexcept {
+  const F8 db = xxs_scales(d, w, k);
+  SignBytes signs;
+  signs.store(signs_of_fields(w));
+  for (int g = 0; g < 8; ++g) {
+    const uint8_t* q = qs + 8 * g;
+    const F8 scale = lane(db, g);
+    for (int l = 0; l < 4; ++l)
+      (scale * signed8(entry(q, l), signs.b + 4 * g + l)).store_unaligned(y + 32 * g + 8 * l);
   }
 }
 
-// d; u16 qs[32] (9-bit grid index, 7-bit sign index); scales[8].
-void dequantize_iq2_xs_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 74, y += 256) {
+// Per 32 values two u32: word 0 = four 8-bit grid indices, word 1 = four 7-bit sign indices and
+// a 4-bit scale on top.
+void iq2_xxs(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ2_XXS;
+  const __m256i odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    // Word 1 of the eight groups, in group order.
+    const uint8_t* qs = src + B::qs.at;
+    const __m256i a = _mm256_permutevar8x32_epi32(load256(qs), odd);
+    const __m256i b = _mm256_permutevar8x32_epi32(load256(qs + 32), odd);
+    const __m256i w1 = _mm256_permute2x128_si256(a, b, 0x20);
+    xxs_groups(
+        load_f16(src + B::d.at), w1, 0.25f, qs,
+        [](const uint8_t* q, int l) { return entry8(kIq2xxsGrid, q[l]); }, y);
+  }
+}
+
+// u16 qs[32]: 9-bit grid index, 7-bit sign index.
+void iq2_xs(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ2_XS;
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const uint8_t* qs = src + B::qs.at;
     float db[16];
-    iq2_scales(load_f16(src), src + 66, db);
+    iq2_scales(load_f16(src + B::d.at), src + B::scales.at, db);
     // Sign bytes of the 32 entries: the top 7 bits of each u16, parity-completed in place
     // (even_parity_bytes on u16 lanes whose high byte is zero), packed to bytes in entry order.
-    const __m256i sa = even_parity_bytes(_mm256_srli_epi16(load256(src + 2), 9));
-    const __m256i sb = even_parity_bytes(_mm256_srli_epi16(load256(src + 34), 9));
+    const __m256i sa = even_parity_bytes(_mm256_srli_epi16(load256(qs), 9));
+    const __m256i sb = even_parity_bytes(_mm256_srli_epi16(load256(qs + 32), 9));
     SignBytes signs;
     signs.store(_mm256_permute4x64_epi64(_mm256_packus_epi16(sa, sb), 0xD8));
     for (int g = 0; g < 8; ++g) {
       for (int l = 0; l < 4; ++l) {
         const int k = 4 * g + l;
-        const __m128i e = entry8(kIq2xsGrid, load_u16(src + 2 + 2 * k) & 511u);
+        const __m128i e = entry8(kIq2xsGrid, load_u16(qs + 2 * k) & 511u);
         (F8(db[k / 2]) * signed8(e, signs.b + k)).store_unaligned(y + 8 * k);
       }
     }
   }
 }
 
-// d; qs[32] (low 8 index bits); signs[32] (explicit); qh[8] (2 high index bits each);
-// scales[8].
-void dequantize_iq2_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 82, y += 256) {
+void iq2_s(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ2_S;
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
     float db[16];
-    iq2_scales(load_f16(src), src + 74, db);
+    iq2_scales(load_f16(src + B::d.at), src + B::scales.at, db);
     for (int g = 0; g < 8; ++g) {  // entries 4g..4g+3, their 2-bit index tops in qh[g]
-      const uint8_t* q = src + 2 + 4 * g;
-      const uint32_t h = src[66 + g];
+      const uint8_t* q = src + B::qs.at + 4 * g;
+      const uint32_t h = src[B::qh.at + g];
       const uint32_t idx[4] = {q[0] | ((h << 8) & 0x300), q[1] | ((h << 6) & 0x300),
                                q[2] | ((h << 4) & 0x300), q[3] | ((h << 2) & 0x300)};
       for (int l = 0; l < 4; ++l)  // the sign bytes are read in place (u32 reads stay in block)
-        (F8(db[2 * g + l / 2]) * signed8(entry8(kIq2sGrid, idx[l]), src + 34 + 4 * g + l))
+        (F8(db[2 * g + l / 2]) * signed8(entry8(kIq2sGrid, idx[l]), src + B::signs.at + 4 * g + l))
             .store_unaligned(y + 32 * g + 8 * l);
     }
   }
 }
 
-// d; qs[64] (8-bit indices of 4-value entries); u32 per 32 values: four 7-bit sign indices
-// and a 4-bit scale, giving d * (0.5 + s) * 0.5.
-void dequantize_iq3_xxs_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 98, y += 256) {
-    const __m256i w = load256(src + 66);
-    const F8 db = xxs_scales(load_f16(src), w, 0.5f);
-    SignBytes signs;
-    signs.store(signs_of_fields(w));
-    for (int g = 0; g < 8; ++g) {
-      const uint8_t* q = src + 2 + 8 * g;
-      const F8 scale = lane(db, g);
-      for (int l = 0; l < 4; ++l)
-        (scale * signed8(entry_pair(kIq3xxsGrid, q[2 * l], q[2 * l + 1]), signs.b + 4 * g + l))
-            .store_unaligned(y + 32 * g + 8 * l);
-    }
-  }
+// qs[64]: 8-bit indices of 4-value entries; the words give d * (0.5 + s) * 0.5.
+void iq3_xxs(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ3_XXS;
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems)
+    xxs_groups(
+        load_f16(src + B::d.at), load256(src + B::scales_signs.at), 0.5f, src + B::qs.at,
+        [](const uint8_t* q, int l) { return entry_pair(kIq3xxsGrid, q[2 * l], q[2 * l + 1]); }, y);
 }
 
-// d; qs[64] (low 8 index bits); qh[8] (9th bits); signs[32]; scales[4] (4 bits per 32
-// values, giving d * (1 + 2s)).
-void dequantize_iq3_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
+// The 4-bit scale s of 32 values gives d * (1 + 2s).
+void iq3_s(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ3_S;
   // Bit j of the u16 qh[2m] | qh[2m + 1] << 8 is the 9th index bit of entry 16m + j.
   const __m256i lane_bit = _mm256_setr_epi16(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
                                              4096, 8192, 16384, -32768);
   const __m256i bit8 = _mm256_set1_epi16(0x100);
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 110, y += 256) {
-    const float d = load_f16(src);
-    const uint32_t scales = load_u32(src + 106);
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const float d = load_f16(src + B::d.at);
+    const uint32_t scales = load_u32(src + B::scales.at);
     // The 64 nine-bit grid indices, formed 16 at a time.
     alignas(32) uint16_t idx[64];
     for (int m = 0; m < 4; ++m) {
-      const __m256i lo = _mm256_cvtepu8_epi16(load128(src + 2 + 16 * m));
-      const __m256i qh = _mm256_set1_epi16(static_cast<short>(load_u16(src + 66 + 2 * m)));
+      const __m256i lo = _mm256_cvtepu8_epi16(load128(src + B::qs.at + 16 * m));
+      const __m256i qh = _mm256_set1_epi16(static_cast<short>(load_u16(src + B::qh.at + 2 * m)));
       const __m256i set = _mm256_cmpeq_epi16(_mm256_and_si256(qh, lane_bit), lane_bit);
       _mm256_store_si256(reinterpret_cast<__m256i*>(idx + 16 * m),
                          _mm256_or_si256(lo, _mm256_and_si256(set, bit8)));
@@ -218,20 +220,19 @@ void dequantize_iq3_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
       const F8 db(d * static_cast<float>(1 + 2 * s));
       for (int l = 0; l < 4; ++l) {  // sign bytes read in place, as for IQ2_S
         const __m128i e = entry_pair(kIq3sGrid, idx[8 * g + 2 * l], idx[8 * g + 2 * l + 1]);
-        (db * signed8(e, src + 74 + 4 * g + l)).store_unaligned(y + 32 * g + 8 * l);
+        (db * signed8(e, src + B::signs.at + 4 * g + l)).store_unaligned(y + 32 * g + 8 * l);
       }
     }
   }
 }
 
-// d; qs[32] (low 8 index bits); u16 qh[8], one per 32 values: four 3-bit high index parts,
-// a 3-bit scale (bits 12-14) and the delta sign (bit 15).
-void dequantize_iq1_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 50, y += 256) {
-    const float d = load_f16(src);
+void iq1_s(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ1_S;
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const float d = load_f16(src + B::d.at);
     for (int g = 0; g < 8; ++g) {
-      const uint32_t qh = load_u16(src + 34 + 2 * g);
-      const uint8_t* q = src + 2 + 4 * g;
+      const uint32_t qh = load_u16(src + B::qh.at + 2 * g);
+      const uint8_t* q = src + B::qs.at + 4 * g;
       const F8 dl(d * static_cast<float>(2 * ((qh >> 12) & 7) + 1));
       const F8 delta(kDelta[qh >> 15]);
       const uint32_t idx[4] = {q[0] | ((qh << 8) & 0x700), q[1] | ((qh << 5) & 0x700),
@@ -242,15 +243,13 @@ void dequantize_iq1_s_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
   }
 }
 
-// qs[32]; qh[16] (a nibble per 8 values: 3 high index bits, delta sign in bit 3);
-// u16 scales[4]: four 3-bit scales each (one per 16 values), and the f16 super-scale d spread
-// over their top nibbles (word w holds bits 4w..4w+3 of d).
-void dequantize_iq1_m_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
+void iq1_m(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockIQ1_M;
   const __m256i scale_shift = _mm256_setr_epi32(0, 3, 6, 9, 0, 3, 6, 9);
   const __m256i delta_shift = _mm256_setr_epi32(3, 7, 11, 15, 19, 23, 27, 31);
   const __m256i eighth = _mm256_castps_si256(_mm256_set1_ps(0.125f));
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 56, y += 256) {
-    const __m128i words = load64(src + 48);
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const __m128i words = load64(src + B::scales.at);
     // Nibble w of d is the top nibble of word w: gather the four into 16 bits.
     const uint64_t t = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_srli_epi16(words, 12)));
     const F8 d(_cvtsh_ss(static_cast<uint16_t>(t | (t >> 12) | (t >> 24) | (t >> 36))));
@@ -269,13 +268,13 @@ void dequantize_iq1_m_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
     // holding qh bytes 4(k / 8)..4(k / 8) + 3.
     alignas(32) float delta[32];
     for (int r = 0; r < 4; ++r) {
-      const __m256i nibbles = _mm256_set1_epi32(static_cast<int>(load_u32(src + 32 + 4 * r)));
+      const __m256i nibbles = _mm256_set1_epi32(static_cast<int>(load_u32(src + B::qh.at + 4 * r)));
       const __m256i sign = _mm256_slli_epi32(_mm256_srlv_epi32(nibbles, delta_shift), 31);
       _mm256_store_ps(delta + 8 * r, _mm256_castsi256_ps(_mm256_or_si256(sign, eighth)));
     }
     for (int g = 0; g < 8; ++g) {  // values 32g..32g+32: entries 4g..4g+3, scales 2g, 2g+1
-      const uint32_t h = load_u16(src + 32 + 2 * g);  // the nibbles of entries 4g..4g+3
-      const uint8_t* q = src + 4 * g;
+      const uint32_t h = load_u16(src + B::qh.at + 2 * g);  // the nibbles of entries 4g..4g+3
+      const uint8_t* q = src + B::qs.at + 4 * g;
       const uint32_t idx[4] = {q[0] | ((h << 8) & 0x700), q[1] | ((h << 4) & 0x700),
                                q[2] | (h & 0x700), q[3] | ((h >> 4) & 0x700)};
       for (int l = 0; l < 4; ++l) {
@@ -286,5 +285,15 @@ void dequantize_iq1_m_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
     }
   }
 }
+
+constexpr KernelEntry kKernels[] = {
+    {DType::IQ2_XXS, iq2_xxs}, {DType::IQ2_XS, iq2_xs}, {DType::IQ2_S, iq2_s},
+    {DType::IQ3_XXS, iq3_xxs}, {DType::IQ3_S, iq3_s},   {DType::IQ1_S, iq1_s},
+    {DType::IQ1_M, iq1_m},
+};
+
+}  // namespace
+
+extern const KernelList kIqKernels{kKernels, sizeof(kKernels) / sizeof(kKernels[0])};
 
 }  // namespace mwt::detail::kernels::avx2

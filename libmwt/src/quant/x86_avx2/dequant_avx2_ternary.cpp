@@ -1,5 +1,5 @@
 // AVX2 kernels of the ternary types TQ1_0 (base-3, five trits per byte) and TQ2_0 (2 bits per
-// value). Compiled with -mavx2 -mfma -mf16c -ffp-contract=off and run only when dispatch.hpp
+// value). Compiled with -mavx2 -mfma -mf16c -ffp-contract=off and run only when core/isa.hpp
 // selected avx2; each is bit-identical to its scalar reference in quant/dequant_ternary.cpp:
 // the trits in {-1, 0, 1} are extracted exactly with integer operations, converted to float
 // exactly, and the one float operation is the reference's d * t. No standard-library templates
@@ -32,17 +32,16 @@ inline __m256i trits16(__m256i b_high, __m256i pow) noexcept {
   return _mm256_sub_epi16(t, _mm256_set1_epi16(1));
 }
 
-}  // namespace
-
-// qs[48]; qh[4]; d. Values 0-159: trit n of qs[l] (l < 32) at n*32 + l; values 160-239: trit n
-// of qs[32 + l] (l < 16) at 160 + n*16 + l; values 240-255: trit n (n < 4) of qh[l] at
-// 240 + n*4 + l.
-void dequantize_tq1_0_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
+// Values 0-159: trit n of qs[l] (l < 32) at n*32 + l; values 160-239: trit n of qs[32 + l]
+// (l < 16) at 160 + n*16 + l; values 240-255: trit n (n < 4) of qh[l] at 240 + n*4 + l.
+void tq1_0(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockTQ1_0;
   const __m256i tail_pow = _mm256_setr_epi16(1, 1, 1, 1, 3, 3, 3, 3, 9, 9, 9, 9, 27, 27, 27, 27);
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 54, y += 256) {
-    const F8 d(load_f16(src + 52));
-    const __m256i a = bytes_high16(load128(src)), b = bytes_high16(load128(src + 16));
-    const __m256i c = bytes_high16(load128(src + 32));
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const F8 d(load_f16(src + B::d.at));
+    const uint8_t* qs = src + B::qs.at;
+    const __m256i a = bytes_high16(load128(qs)), b = bytes_high16(load128(qs + 16));
+    const __m256i c = bytes_high16(load128(qs + 32));
     int pow = 1;
     for (int n = 0; n < 5; ++n, pow *= 3) {
       const __m256i p = _mm256_set1_epi16(static_cast<short>(pow));
@@ -51,22 +50,29 @@ void dequantize_tq1_0_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
       store16_scaled_i16(trits16(c, p), d, y + 160 + 16 * n);
     }
     // qh[l] in lane 4n + l.
-    const __m256i h = bytes_high16(_mm_set1_epi32(static_cast<int>(load_u32(src + 48))));
+    const __m256i h = bytes_high16(_mm_set1_epi32(static_cast<int>(load_u32(src + B::qh.at))));
     store16_scaled_i16(trits16(h, tail_pow), d, y + 240);
   }
 }
 
-// qs[64]; d. Value 128h + 32l + j: bits 2l, 2l+1 of qs[32h + j], minus 1.
-void dequantize_tq2_0_avx2(const uint8_t* src, float* y, uint64_t n_blocks) {
+// Value 128h + 32l + j: bits 2l, 2l+1 of qs[32h + j], minus 1.
+void tq2_0(const uint8_t* src, float* y, uint64_t n_blocks) {
+  using B = quant::BlockTQ2_0;
   const __m256i one = _mm256_set1_epi8(1);
-  for (uint64_t i = 0; i < n_blocks; ++i, src += 66, y += 256) {
-    const F8 d(load_f16(src + 64));
+  for (uint64_t i = 0; i < n_blocks; ++i, src += B::kBytes, y += B::kElems) {
+    const F8 d(load_f16(src + B::d.at));
     for (int h = 0; h < 2; ++h) {
-      const __m256i x = load256(src + 32 * h);
+      const __m256i x = load256(src + B::qs.at + 32 * h);
       for (int l = 0; l < 4; ++l)
         store32_scaled(_mm256_sub_epi8(bits256(x, 2 * l, 0x03), one), d, y + 128 * h + 32 * l);
     }
   }
 }
+
+constexpr KernelEntry kKernels[] = {{DType::TQ1_0, tq1_0}, {DType::TQ2_0, tq2_0}};
+
+}  // namespace
+
+extern const KernelList kTernaryKernels{kKernels, sizeof(kKernels) / sizeof(kKernels[0])};
 
 }  // namespace mwt::detail::kernels::avx2

@@ -32,7 +32,7 @@ void copy_out(const float* chunk, float* out, uint64_t n) noexcept {
 
 }  // namespace
 
-void dequantize_streaming(RawKernel kernel, const uint8_t* src, uint64_t block_bytes,
+void dequantize_streaming(DequantKernel kernel, const uint8_t* src, uint64_t block_bytes,
                           uint64_t block_elems, float* y, uint64_t n_blocks) noexcept {
   alignas(64) float scratch[kScratchFloats];
   const uint64_t per_chunk = kScratchFloats / block_elems;
