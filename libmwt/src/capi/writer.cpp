@@ -1,6 +1,7 @@
 // C ABI: the writer handle. It validates each call up front (so a mistake is reported where it
-// is made, not at write time), collects a WriteSpec (keys and metadata copied, tensor data
-// borrowed) and hands it to write_gguf / write_safetensors, which write atomically and re-read.
+// is made, not at write time) against its format's registry row (formats/registry.hpp),
+// collects a WriteSpec (keys and metadata copied, tensor data borrowed) and hands it to the
+// row's writer, which writes atomically and re-reads.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -9,16 +10,18 @@
 #include "capi/barrier.hpp"
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
-#include "formats/open.hpp"
+#include "formats/registry.hpp"
 
 using mwt::capi::bad_argument;
 using mwt::detail::Code;
 using mwt::detail::ValueType;
 
 struct mwt_writer {
-  mwt_format format = MWT_FORMAT_GGUF;
+  // Copied from the format's row, so the handle never points into the (test-extensible) table.
+  mwt::detail::FormatWriter rules;
+  const char* label = "";
   mwt::detail::WriteSpec spec;
-  std::unordered_set<std::string> keys;   // duplicate detection, O(1) per call
+  std::unordered_set<std::string> keys;  // duplicate detection, O(1) per call
   std::unordered_set<std::string> names;
 };
 
@@ -29,18 +32,17 @@ mwt_writer& writer_of(mwt_writer* w, const char* function) {
   return *w;
 }
 
-bool is_gguf(const mwt_writer& w) { return w.format == MWT_FORMAT_GGUF; }
-
 std::string kv_field(const std::string& key) {
   return "kv[\"" + mwt::detail::escape_for_message(key) + "\"]";
 }
 
-// Copies and checks a metadata key: non-NULL bytes, non-empty for GGUF (an empty GGUF key is
-// malformed), not already added.
+// Copies and checks a metadata key: non-NULL bytes, non-empty where the format requires it (an
+// empty GGUF key is malformed), not already added.
 std::string take_key(const mwt_writer& w, const char* key, size_t key_len, const char* function) {
   if (key == nullptr && key_len != 0) bad_argument(function, "key is NULL");
   std::string k(key ? key : "", key_len);
-  if (k.empty() && is_gguf(w)) bad_argument(function, "GGUF metadata keys must not be empty");
+  if (k.empty() && !w.rules.empty_keys)
+    bad_argument(function, std::string(w.label) + " metadata keys must not be empty");
   if (w.keys.count(k) != 0)
     mwt::detail::fail(Code::DUPLICATE,
                       "metadata key \"" + mwt::detail::escape_for_message(k) + "\" added twice",
@@ -55,12 +57,12 @@ bool is_numeric(mwt_value_type t) {
          mwt::detail::value_type_size(static_cast<ValueType>(u)) != 0;
 }
 
-// safetensors __metadata__ is string -> string only.
-void require_gguf_for(const mwt_writer& w, const std::string& key, const char* what) {
-  if (!is_gguf(w))
+// Formats without typed metadata (safetensors __metadata__) hold string -> string only.
+void require_typed_metadata(const mwt_writer& w, const std::string& key, const char* what) {
+  if (!w.rules.typed_metadata)
     mwt::detail::fail(Code::TYPE_MISMATCH,
-                      std::string("safetensors metadata values are strings; cannot store ") +
-                          what + " under \"" + mwt::detail::escape_for_message(key) + "\"",
+                      std::string(w.label) + " metadata values are strings; cannot store " + what +
+                          " under \"" + mwt::detail::escape_for_message(key) + "\"",
                       mwt::detail::kNoOffset, kv_field(key));
 }
 
@@ -81,11 +83,18 @@ extern "C" {
 MWT_API mwt_status* mwt_writer_create(mwt_format format, mwt_writer** out) {
   MWT_API_BEGIN
   mwt::capi::require_out(out, "mwt_writer_create", "out");
-  if (format != MWT_FORMAT_GGUF && format != MWT_FORMAT_SAFETENSORS)
-    bad_argument("mwt_writer_create", "format " + std::to_string(static_cast<int>(format)) +
-                                          " cannot be written (GGUF or SAFETENSORS only)");
+  const mwt::detail::FormatRow* row =
+      mwt::detail::find_format_row(static_cast<mwt::detail::Format>(format));
+  if (row == nullptr || row->writer == nullptr)
+    bad_argument("mwt_writer_create",
+                 "format " + std::to_string(static_cast<int>(format)) + " cannot be written (" +
+                     mwt::detail::list_format_rows([](const mwt::detail::FormatRow& r) {
+                       return r.writer != nullptr ? r.writer->constant : nullptr;
+                     }) +
+                     " only)");
   auto* w = new mwt_writer;
-  w->format = format;
+  w->rules = *row->writer;
+  w->label = row->label != nullptr ? row->label : row->name;
   *out = w;
   MWT_API_END
 }
@@ -95,7 +104,13 @@ MWT_API void mwt_writer_free(mwt_writer* writer) { delete writer; }
 MWT_API mwt_status* mwt_writer_set_alignment(mwt_writer* w, uint32_t alignment) {
   MWT_API_BEGIN
   mwt_writer& wr = writer_of(w, "mwt_writer_set_alignment");
-  if (!is_gguf(wr)) bad_argument("mwt_writer_set_alignment", "alignment applies to GGUF only");
+  if (!wr.rules.alignment)
+    bad_argument("mwt_writer_set_alignment",
+                 "alignment applies to " +
+                     mwt::detail::list_format_rows([](const mwt::detail::FormatRow& r) {
+                       return r.writer != nullptr && r.writer->alignment ? r.label : nullptr;
+                     }) +
+                     " only");
   if (!mwt::detail::is_pow2(alignment))
     bad_argument("mwt_writer_set_alignment",
                  "alignment " + std::to_string(alignment) + " is not a power of two");
@@ -113,7 +128,7 @@ MWT_API mwt_status* mwt_writer_add_metadata(mwt_writer* w, const char* key, size
   if (!is_numeric(type))
     bad_argument(fn, "value type " + std::to_string(static_cast<int>(type)) +
                          " is not a scalar type (arrays have their own calls)");
-  require_gguf_for(wr, k, mwt_value_type_name(type));
+  require_typed_metadata(wr, k, mwt_value_type_name(type));
   if (value == nullptr) bad_argument(fn, "value is NULL");
   mwt::detail::WriteMeta m;
   m.type = static_cast<ValueType>(type);
@@ -125,8 +140,8 @@ MWT_API mwt_status* mwt_writer_add_metadata(mwt_writer* w, const char* key, size
   MWT_API_END
 }
 
-MWT_API mwt_status* mwt_writer_add_metadata_string(mwt_writer* w, const char* key,
-                                                   size_t key_len, const char* str, size_t len) {
+MWT_API mwt_status* mwt_writer_add_metadata_string(mwt_writer* w, const char* key, size_t key_len,
+                                                   const char* str, size_t len) {
   MWT_API_BEGIN
   const char* fn = "mwt_writer_add_metadata_string";
   mwt_writer& wr = writer_of(w, fn);
@@ -150,11 +165,11 @@ MWT_API mwt_status* mwt_writer_add_metadata_array(mwt_writer* w, const char* key
   if (!is_numeric(elem_type))
     bad_argument(fn, "element type " + std::to_string(static_cast<int>(elem_type)) +
                          " is not numeric (string arrays have their own call)");
-  require_gguf_for(wr, k, "an array");
+  require_typed_metadata(wr, k, "an array");
   if (data == nullptr && count != 0) bad_argument(fn, "data is NULL");
   const auto et = static_cast<ValueType>(elem_type);
-  const uint64_t bytes = mwt::detail::checked_mul(count, mwt::detail::value_type_size(et),
-                                                  "array byte size");
+  const uint64_t bytes =
+      mwt::detail::checked_mul(count, mwt::detail::value_type_size(et), "array byte size");
   const auto* p = static_cast<const uint8_t*>(data);
   if (elem_type == MWT_VALUE_BOOL)
     for (uint64_t j = 0; j < count; ++j)
@@ -178,9 +193,8 @@ MWT_API mwt_status* mwt_writer_add_metadata_string_array(mwt_writer* w, const ch
   const char* fn = "mwt_writer_add_metadata_string_array";
   mwt_writer& wr = writer_of(w, fn);
   std::string k = take_key(wr, key, key_len, fn);
-  require_gguf_for(wr, k, "a string array");
-  if (count != 0 && (strs == nullptr || lens == nullptr))
-    bad_argument(fn, "strs or lens is NULL");
+  require_typed_metadata(wr, k, "a string array");
+  if (count != 0 && (strs == nullptr || lens == nullptr)) bad_argument(fn, "strs or lens is NULL");
   mwt::detail::WriteMeta m;
   m.type = ValueType::ARRAY;
   m.elem_type = ValueType::STRING;
@@ -212,13 +226,13 @@ MWT_API mwt_status* mwt_writer_add_tensor(mwt_writer* w, const char* name, size_
     mwt::detail::fail(Code::DUPLICATE, "tensor name added twice", mwt::detail::kNoOffset, field);
   const mwt::detail::DTypeInfo* info = mwt::detail::dtype_info(static_cast<uint32_t>(dtype));
   if (info == nullptr)
-    mwt::detail::fail(Code::BAD_DTYPE, "dtype id " + std::to_string(static_cast<int>(dtype)) +
-                                           " is not a valid mwt_dtype",
-                      mwt::detail::kNoOffset, field + ".dtype");
-  if (is_gguf(wr) ? !mwt::detail::is_ggml_type(info->id) : info->safetensors.empty())
+    mwt::detail::fail(
+        Code::BAD_DTYPE,
+        "dtype id " + std::to_string(static_cast<int>(dtype)) + " is not a valid mwt_dtype",
+        mwt::detail::kNoOffset, field + ".dtype");
+  if (!wr.rules.stores(*info))
     mwt::detail::fail(Code::BAD_DTYPE,
-                      std::string(info->name) + " cannot be stored in " +
-                          (is_gguf(wr) ? "GGUF (it has no ggml type id)" : "safetensors"),
+                      std::string(info->name) + " cannot be stored in " + wr.rules.dtype_refusal,
                       mwt::detail::kNoOffset, field + ".dtype");
   t.dtype = info->id;
   t.shape.assign(shape, shape + ndim);
@@ -228,11 +242,11 @@ MWT_API mwt_status* mwt_writer_add_tensor(mwt_writer* w, const char* name, size_
   if (info->quantized && !t.shape.empty() && t.shape.back() % info->block_elems != 0)
     mwt::detail::fail(Code::BAD_SHAPE,
                       "innermost dimension " + std::to_string(t.shape.back()) +
-                          " is not a multiple of the " + std::string(info->name) +
-                          " block size " + std::to_string(info->block_elems),
+                          " is not a multiple of the " + std::string(info->name) + " block size " +
+                          std::to_string(info->block_elems),
                       mwt::detail::kNoOffset, field + ".shape");
-  const uint64_t expected = mwt::detail::dtype_nbytes(*info, numel, (field + ".shape").c_str(),
-                                                      mwt::detail::kNoOffset);
+  const uint64_t expected =
+      mwt::detail::dtype_nbytes(*info, numel, (field + ".shape").c_str(), mwt::detail::kNoOffset);
   if (nbytes != expected)
     mwt::detail::fail(Code::SIZE_MISMATCH,
                       "nbytes is " + std::to_string(nbytes) + " but " + std::to_string(numel) +
@@ -255,10 +269,7 @@ MWT_API mwt_status* mwt_writer_write(mwt_writer* w, const char* path) {
   MWT_API_BEGIN
   mwt_writer& wr = writer_of(w, "mwt_writer_write");
   if (path == nullptr) bad_argument("mwt_writer_write", "path is NULL");
-  if (is_gguf(wr))
-    mwt::detail::write_gguf(wr.spec, path);
-  else
-    mwt::detail::write_safetensors(wr.spec, path);
+  wr.rules.write(wr.spec, path);
   MWT_API_END
 }
 

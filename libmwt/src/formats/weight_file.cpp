@@ -1,39 +1,38 @@
-// WeightFile lookups and the names of formats and value types.
+// WeightFile lookups and the names of formats (from the registry) and value types.
 #include "formats/weight_file.hpp"
+
+#include "formats/registry.hpp"
 
 namespace mwt::detail {
 
 const char* format_name(Format f) noexcept {
-  switch (f) {
-    case Format::UNKNOWN: return "unknown";
-    case Format::GGUF: return "gguf";
-    case Format::SAFETENSORS: return "safetensors";
-    case Format::PYTORCH_ZIP: return "pytorch";
-    case Format::ONNX: return "onnx";
-    case Format::NPY: return "npy";
-    case Format::NPZ: return "npz";
-    case Format::SAFETENSORS_INDEX: return "safetensors-sharded";
-    case Format::PYTORCH_LEGACY: return "pytorch-legacy";
-    case Format::TORCHSCRIPT: return "torchscript";
-    case Format::ZIP: return "zip";
-  }
-  return "unknown";
+  const FormatRow* row = find_format_row(f);
+  return row != nullptr ? row->name : "unknown";
 }
 
 const char* value_type_name(ValueType t) noexcept {
-  static const char* names[] = {"UINT8", "INT8",   "UINT16", "INT16", "UINT32", "INT32",  "FLOAT32",
-                                "BOOL",  "STRING", "ARRAY",  "UINT64", "INT64", "FLOAT64"};
+  static const char* names[] = {"UINT8",  "INT8",    "UINT16", "INT16",  "UINT32",
+                                "INT32",  "FLOAT32", "BOOL",   "STRING", "ARRAY",
+                                "UINT64", "INT64",   "FLOAT64"};
   const auto i = static_cast<uint32_t>(t);
   return i < kValueTypeCount ? names[i] : "INVALID";
 }
 
 uint32_t value_type_size(ValueType t) noexcept {
   switch (t) {
-    case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
-    case ValueType::U16: case ValueType::I16: return 2;
-    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
-    case ValueType::STRING: case ValueType::ARRAY: return 0;
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::BOOL: return 1;
+    case ValueType::U16:
+    case ValueType::I16: return 2;
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::F32: return 4;
+    case ValueType::U64:
+    case ValueType::I64:
+    case ValueType::F64: return 8;
+    case ValueType::STRING:
+    case ValueType::ARRAY: return 0;
   }
   return 0;
 }

@@ -13,9 +13,16 @@
 
 namespace mwt::detail {
 
-// Formats the sniffer can name. Numbers are part of the C ABI (mwt_format).
+// Formats the sniffer can name, each a row of formats/registry.cpp. Numbers are part of the C
+// ABI (mwt_format).
 enum class Format : uint32_t {
-  UNKNOWN = 0, GGUF = 1, SAFETENSORS = 2, PYTORCH_ZIP = 3, ONNX = 4, NPY = 5, NPZ = 6,
+  UNKNOWN = 0,
+  GGUF = 1,
+  SAFETENSORS = 2,
+  PYTORCH_ZIP = 3,
+  ONNX = 4,
+  NPY = 5,
+  NPZ = 6,
   SAFETENSORS_INDEX = 7,  // a model.safetensors.index.json (or a directory of shards)
   PYTORCH_LEGACY = 8,     // pre-1.6 non-zip torch.save pickle stream
   TORCHSCRIPT = 9,        // zip with code/ and constants.pkl
@@ -26,8 +33,19 @@ const char* format_name(Format f) noexcept;
 // Metadata value types: GGUF's numbering (0..12), used for every format. safetensors
 // `__metadata__` values are all STRING.
 enum class ValueType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7, STRING = 8, ARRAY = 9,
-  U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 inline constexpr uint32_t kValueTypeCount = 13;
 const char* value_type_name(ValueType t) noexcept;
@@ -40,15 +58,15 @@ struct MetaValue {
   uint64_t count = 0;                   // arrays only: number of elements
   // Scalars: the value's raw little-endian bytes, zero-extended (read with memcpy by type).
   uint64_t scalar_bits = 0;
-  std::string_view str;                 // STRING: UTF-8 bytes (view into the map or the arena)
-  const uint8_t* array_data = nullptr;  // numeric arrays: count * size, unaligned, little-endian
+  std::string_view str;                   // STRING: UTF-8 bytes (view into the map or the arena)
+  const uint8_t* array_data = nullptr;    // numeric arrays: count * size, unaligned, little-endian
   std::vector<std::string_view> strings;  // string arrays
 };
 
 struct MetaEntry {
   std::string_view key;  // view into the map or the arena
   MetaValue value;
-  uint64_t offset = 0;   // file offset of the entry (messages, inspect)
+  uint64_t offset = 0;  // file offset of the entry (messages, inspect)
 };
 
 struct TensorInfo {
@@ -57,8 +75,8 @@ struct TensorInfo {
   std::vector<uint64_t> shape;  // numpy order (outermost first); GGUF dims are reversed here
   uint64_t numel = 0;
   uint64_t nbytes = 0;
-  uint64_t offset = 0;          // absolute byte offset of the data within its file
-  uint32_t file_index = 0;      // which of WeightFile::files holds it
+  uint64_t offset = 0;      // absolute byte offset of the data within its file
+  uint32_t file_index = 0;  // which of WeightFile::files holds it
   // Zero-copy view, valid while the WeightFile's files live. nullptr for a deferred file (see
   // MappedFile::open_deferred) until resolved: use WeightFile::tensor_data.
   const uint8_t* data = nullptr;
@@ -66,10 +84,10 @@ struct TensorInfo {
 
 struct WeightFile {
   Format format = Format::UNKNOWN;
-  uint32_t version = 0;          // GGUF version; 0 where the format has none
-  uint64_t total_size = 0;       // bytes over all files
-  uint64_t data_offset = 0;      // GGUF: start of the data section; safetensors: 8 + header len
-  uint32_t alignment = 0;        // GGUF alignment in force
+  uint32_t version = 0;      // GGUF version; 0 where the format has none
+  uint64_t total_size = 0;   // bytes over all files
+  uint64_t data_offset = 0;  // GGUF: start of the data section; safetensors: 8 + header len
+  uint32_t alignment = 0;    // GGUF alignment in force
   std::vector<std::shared_ptr<MappedFile>> files;  // one per shard
   std::vector<MetaEntry> metadata;
   std::vector<TensorInfo> tensors;
@@ -99,17 +117,17 @@ struct WeightFile {
 
 // Limits and strictness switches, set through the C ABI's string-keyed options handle.
 struct OpenOptions {
-  uint64_t max_tensors = 1u << 20;            // "limits.max_tensors"
-  uint64_t max_kv = 1u << 20;                 // "limits.max_kv"
-  uint64_t max_string = 1ull << 30;           // "limits.max_string" (bytes)
-  uint64_t max_key = 65536;                   // "limits.max_key" (bytes)
-  uint64_t max_array = 1ull << 30;            // "limits.max_array" (elements)
-  uint64_t max_header = 100000000;            // "limits.max_header" (safetensors JSON bytes)
-  uint64_t max_json_depth = 64;               // "limits.max_json_depth"
-  uint64_t max_shards = 4096;                 // "limits.max_shards"
-  bool safetensors_strict = true;             // "safetensors.strict": unknown fields rejected
-  bool gguf_strict_bool = true;               // "gguf.strict_bool": BOOL values must be 0/1
-  bool gguf_contiguous = false;               // "gguf.contiguous": ggml's contiguous-offset rule
+  uint64_t max_tensors = 1u << 20;   // "limits.max_tensors"
+  uint64_t max_kv = 1u << 20;        // "limits.max_kv"
+  uint64_t max_string = 1ull << 30;  // "limits.max_string" (bytes)
+  uint64_t max_key = 65536;          // "limits.max_key" (bytes)
+  uint64_t max_array = 1ull << 30;   // "limits.max_array" (elements)
+  uint64_t max_header = 100000000;   // "limits.max_header" (safetensors JSON bytes)
+  uint64_t max_json_depth = 64;      // "limits.max_json_depth"
+  uint64_t max_shards = 4096;        // "limits.max_shards"
+  bool safetensors_strict = true;    // "safetensors.strict": unknown fields rejected
+  bool gguf_strict_bool = true;      // "gguf.strict_bool": BOOL values must be 0/1
+  bool gguf_contiguous = false;      // "gguf.contiguous": ggml's contiguous-offset rule
 };
 
 }  // namespace mwt::detail

@@ -1,5 +1,5 @@
 // GGUF layout constants and field-path spelling shared by the GGUF reader and writer, so both
-// sides agree on what a valid file is (reference/gguf-and-quants.md section 1).
+// sides agree on what a valid file is (docs/gguf.md).
 #pragma once
 #include <cstdint>
 #include <string>

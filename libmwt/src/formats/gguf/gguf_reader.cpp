@@ -1,12 +1,13 @@
-// GGUF v2/v3 reader: validates a whole file as hostile input (formats.md, security.md 8.2) and
-// returns a WeightFile whose strings, arrays and tensor data are zero-copy views into the map.
+// GGUF v2/v3 reader: validates a whole file as hostile input (docs/gguf.md, the rules of
+// docs/readers.md, the cases of docs/malformed-inputs.md#gguf-cases) and returns a WeightFile
+// whose strings, arrays and tensor data are zero-copy views into the map.
 #include <cstring>
 #include <unordered_map>
 
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
+#include "formats/gguf/gguf.hpp"
 #include "formats/gguf/gguf_layout.hpp"
-#include "formats/open.hpp"
 
 namespace mwt::detail {
 namespace {
@@ -76,8 +77,8 @@ class Parser {
   uint64_t remaining() const { return size_ - pos_; }
   void need(uint64_t n, const char* suffix, uint64_t idx = kNoIndex) const {
     if (n > remaining())
-      die(Code::TRUNCATED, "need " + num(n) + " bytes, " + num(remaining()) + " left in file",
-          pos_, suffix, idx);
+      die(Code::TRUNCATED, "need " + num(n) + " bytes, " + num(remaining()) + " left in file", pos_,
+          suffix, idx);
   }
   template <typename T>
   T rd(const char* suffix, uint64_t idx = kNoIndex) {
@@ -193,12 +194,8 @@ class Parser {
 
   void read_value(MetaValue& v) {
     switch (v.type) {
-      case ValueType::STRING:
-        v.str = str(opts_.max_string, "limits.max_string", ".value");
-        return;
-      case ValueType::ARRAY:
-        read_array(v);
-        return;
+      case ValueType::STRING: v.str = str(opts_.max_string, "limits.max_string", ".value"); return;
+      case ValueType::ARRAY: read_array(v); return;
       default: {
         const uint64_t at = pos_;
         const uint32_t n = value_type_size(v.type);
@@ -374,8 +371,9 @@ class Parser {
           ".offset");
     if (rel < prev_end)
       die(Code::BAD_OFFSETS,
-          "data [" + num(rel) + ", " + num(end) + ") starts before the previous tensor's data ends (" +
-              num(prev_end) + "): tensor data must be in file order without overlap",
+          "data [" + num(rel) + ", " + num(end) +
+              ") starts before the previous tensor's data ends (" + num(prev_end) +
+              "): tensor data must be in file order without overlap",
           off_at, ".offset");
     // rel is aligned and >= prev_end, so it is past PAD(prev_end) exactly when the difference
     // reaches a whole alignment unit; PAD(prev_end) <= rel then cannot wrap.
@@ -388,8 +386,8 @@ class Parser {
                 " (gguf.contiguous: offsets must be the running sum of padded sizes)",
             off_at, ".offset");
       if (n_gaps_++ == 0)
-        first_gap_ = path("", kNoIndex) + " at data offset " + num(rel) + ", expected " +
-                     num(expected);
+        first_gap_ =
+            path("", kNoIndex) + " at data offset " + num(rel) + ", expected " + num(expected);
     }
   }
 
@@ -455,6 +453,10 @@ class Parser {
 std::unique_ptr<WeightFile> read_gguf(std::shared_ptr<MappedFile> file, const OpenOptions& opts) {
   if (!file) fail(Code::ARGUMENT, "read_gguf: no file");
   return Parser(std::move(file), opts).run();
+}
+
+Format sniff_gguf(const uint8_t* data, uint64_t size) noexcept {
+  return size >= 4 && std::memcmp(data, "GGUF", 4) == 0 ? Format::GGUF : Format::UNKNOWN;
 }
 
 }  // namespace mwt::detail

@@ -1,5 +1,5 @@
-// read_safetensors: one .safetensors file, validated completely (security.md §1.1 rules 1-10)
-// before a WeightFile with zero-copy tensor views into the map is returned.
+// read_safetensors: one .safetensors file, validated completely (docs/safetensors.md, "mwt's
+// validation rules") before a WeightFile with zero-copy tensor views into the map is returned.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -41,7 +41,8 @@ uint64_t check_tiling(const WeightFile& wf, const std::vector<uint64_t>& key_off
                     ") overlaps tensor \"" + escape_for_message(prev->name) + "\", which ends at " +
                     std::to_string(expect)
               : "data starts at " + std::to_string(t.offset) + " but the bytes before it end at " +
-                    std::to_string(expect) + ": a gap of " + std::to_string(t.offset - expect) + " bytes";
+                    std::to_string(expect) + ": a gap of " + std::to_string(t.offset - expect) +
+                    " bytes";
       fail(Code::BAD_OFFSETS, what, key_offsets[i], st_tensor_field(t.name) + ".data_offsets[0]");
     }
     expect = t.offset + t.nbytes;  // == end, which was parsed as a 64-bit value
@@ -52,13 +53,16 @@ uint64_t check_tiling(const WeightFile& wf, const std::vector<uint64_t>& key_off
 
 }  // namespace
 
-std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, const OpenOptions& opts,
-                                             bool index) {
+std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file,
+                                             const OpenOptions& opts, bool index) {
   if (!file) fail(Code::ARGUMENT, "no file given");
   const uint64_t size = file->size();
   if (size < 8)
-    fail(Code::TRUNCATED, "file is " + std::to_string(size) + " bytes; a safetensors file starts with an "
-                          "8-byte header length", 0, "header.length");
+    fail(Code::TRUNCATED,
+         "file is " + std::to_string(size) +
+             " bytes; a safetensors file starts with an "
+             "8-byte header length",
+         0, "header.length");
   // A deferred file is validated from its header alone (read, not mapped); tensor views then
   // resolve through WeightFile::tensor_data, which maps on first use.
   const bool deferred = file->deferred();
@@ -77,11 +81,15 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
     std::memcpy(&n, p, 8);  // little-endian host (byte_reader.hpp)
   }
   if (n > opts.max_header)
-    fail(Code::HEADER_TOO_LARGE, "header length " + std::to_string(n) + " exceeds limits.max_header (" +
-                                     std::to_string(opts.max_header) + ")", 0, "header.length");
+    fail(Code::HEADER_TOO_LARGE,
+         "header length " + std::to_string(n) + " exceeds limits.max_header (" +
+             std::to_string(opts.max_header) + ")",
+         0, "header.length");
   if (n > size - 8)
-    fail(Code::TRUNCATED, "header of " + std::to_string(n) + " bytes runs past the end of the file (" +
-                              std::to_string(size) + " bytes)", 0, "header.length");
+    fail(Code::TRUNCATED,
+         "header of " + std::to_string(n) + " bytes runs past the end of the file (" +
+             std::to_string(size) + " bytes)",
+         0, "header.length");
 
   auto wf = std::make_unique<WeightFile>();
   wf->format = Format::SAFETENSORS;
@@ -106,13 +114,21 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
     // Name the tensor whose data ends last: it is the one that claims too much or too little.
     size_t last = 0;
     for (size_t i = 1; i < wf->tensors.size(); ++i)
-      if (wf->tensors[i].offset + wf->tensors[i].nbytes >= wf->tensors[last].offset + wf->tensors[last].nbytes) last = i;
-    const std::string field = wf->tensors.empty() ? "header" : st_tensor_field(wf->tensors[last].name) + ".data_offsets[1]";
+      if (wf->tensors[i].offset + wf->tensors[i].nbytes >=
+          wf->tensors[last].offset + wf->tensors[last].nbytes)
+        last = i;
+    const std::string field = wf->tensors.empty()
+                                  ? "header"
+                                  : st_tensor_field(wf->tensors[last].name) + ".data_offsets[1]";
     if (buffer > available)
-      fail(Code::TRUNCATED, "tensor data needs " + std::to_string(buffer) + " bytes after the header but the file "
-                            "holds " + std::to_string(available) + " (file is " + std::to_string(size) + " bytes)",
+      fail(Code::TRUNCATED,
+           "tensor data needs " + std::to_string(buffer) +
+               " bytes after the header but the file "
+               "holds " +
+               std::to_string(available) + " (file is " + std::to_string(size) + " bytes)",
            size, field);
-    fail(Code::TRAILING_DATA, std::to_string(available - buffer) + " bytes follow the end of the tensor data",
+    fail(Code::TRAILING_DATA,
+         std::to_string(available - buffer) + " bytes follow the end of the tensor data",
          8 + n + buffer, field);
   }
 
@@ -130,9 +146,11 @@ std::unique_ptr<WeightFile> read_safetensors(std::shared_ptr<MappedFile> file, c
   }
   if (misaligned > 0)
     // Old writers did not pad the header; such files are valid but their views are unaligned.
-    wf->warnings.push_back(std::to_string(misaligned) + " tensor(s) are not aligned to their element size "
-                           "(legacy layout), first \"" + escape_for_message(first_misaligned->name) +
-                           "\" at offset " + std::to_string(first_misaligned->offset) +
+    wf->warnings.push_back(std::to_string(misaligned) +
+                           " tensor(s) are not aligned to their element size "
+                           "(legacy layout), first \"" +
+                           escape_for_message(first_misaligned->name) + "\" at offset " +
+                           std::to_string(first_misaligned->offset) +
                            "; read their data with unaligned loads");
   file->release_descriptor();  // data() re-opens by path when a view is first needed
   wf->files.push_back(std::move(file));

@@ -13,9 +13,9 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
-#include "formats/open.hpp"
 #include "core/json_document.hpp"
 #include "core/json_text.hpp"
+#include "formats/open.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
 #include "formats/safetensors/safetensors_shards.hpp"
 
@@ -74,7 +74,8 @@ struct IndexEntry {
 };
 
 struct Index {
-  std::vector<std::pair<std::string, std::string>> metadata;  // key, value (JSON text unless a string)
+  std::vector<std::pair<std::string, std::string>>
+      metadata;  // key, value (JSON text unless a string)
   StringArena names;
   // Each distinct shard name once, in order of first appearance with the offset of the first
   // entry naming it. A deque: elements never move, also when the Index is moved.
@@ -102,7 +103,8 @@ struct Index {
 void parse_index_metadata(od::value v, JsonDocument& doc, const MappedFile& f, Index& out) {
   const std::string field = "index.metadata";
   od::object obj;
-  if (auto e = v.get_object().get(obj)) doc.fail_json(e, doc.offset_of(v), field, "\"metadata\" must be a JSON object");
+  if (auto e = v.get_object().get(obj))
+    doc.fail_json(e, doc.offset_of(v), field, "\"metadata\" must be a JSON object");
   std::unordered_set<std::string_view> keys;
   for (auto fr : obj) {
     od::field fld = next_field(std::move(fr), doc, doc.offset_of(v), field);
@@ -118,7 +120,8 @@ void parse_index_metadata(od::value v, JsonDocument& doc, const MappedFile& f, I
     if (t == od::json_type::string) {
       text = std::string(get_json_string(val, doc, kfield, "value"));
     } else if (t == od::json_type::array || t == od::json_type::object) {
-      const size_t end = skip_json_container(f.data(), f.size(), vat, UINT64_MAX, 0, kfield.c_str());
+      const size_t end =
+          skip_json_container(f.data(), f.size(), vat, UINT64_MAX, 0, kfield.c_str());
       text.assign(reinterpret_cast<const char*>(f.data()) + vat, end - vat);
       validate_json_value(val, doc, kMaxJsonRecursion, kfield);
     } else {
@@ -131,11 +134,14 @@ void parse_index_metadata(od::value v, JsonDocument& doc, const MappedFile& f, I
 
 Index parse_index(const MappedFile& f, const OpenOptions& opts) {
   if (f.size() > opts.max_header)
-    fail(Code::HEADER_TOO_LARGE, "index of " + std::to_string(f.size()) + " bytes exceeds limits.max_header (" +
-                                     std::to_string(opts.max_header) + ")", 0, "index");
+    fail(Code::HEADER_TOO_LARGE,
+         "index of " + std::to_string(f.size()) + " bytes exceeds limits.max_header (" +
+             std::to_string(opts.max_header) + ")",
+         0, "index");
   require_utf8(f.data(), f.size(), 0, "index");
   const JsonExtent ext = scan_json_object(f.data(), f.size(), opts.max_json_depth, 0, "index");
-  JsonDocument doc(f.data() + ext.begin, ext.end - ext.begin, ext.begin, opts.max_json_depth, "index");
+  JsonDocument doc(f.data() + ext.begin, ext.end - ext.begin, ext.begin, opts.max_json_depth,
+                   "index");
   Index idx;
   bool have_metadata = false, have_map = false;
   for (auto fr : doc.root()) {
@@ -152,16 +158,20 @@ Index parse_index(const MappedFile& f, const OpenOptions& opts) {
       od::value mv = fld.value();
       od::object map;
       if (auto e = mv.get_object().get(map))
-        doc.fail_json(e, doc.offset_of(mv), "index.weight_map", "\"weight_map\" must be a JSON object");
+        doc.fail_json(e, doc.offset_of(mv), "index.weight_map",
+                      "\"weight_map\" must be a JSON object");
       for (auto er : map) {
         od::field ent = next_field(std::move(er), doc, kat, "index.weight_map");
         const uint64_t tat = doc.key_offset(ent);
         const std::string_view name = field_key(ent, doc, "index.weight_map");
         auto tfield = [&] { return "index.weight_map[\"" + escape_for_message(name) + "\"]"; };
-        if (idx.by_name.count(name)) fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield());
+        if (idx.by_name.count(name))
+          fail(Code::DUPLICATE, "tensor listed twice in the index", tat, tfield());
         if (idx.weight_map.size() >= opts.max_tensors)
-          fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
-                                         ") tensors in the index", tat, tfield());
+          fail(Code::LIMIT_EXCEEDED,
+               "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
+                   ") tensors in the index",
+               tat, tfield());
         od::value sv = ent.value();
         const std::string_view stored = idx.names.add(name);
         idx.by_name.emplace(stored, static_cast<uint32_t>(idx.weight_map.size()));
@@ -215,23 +225,28 @@ std::vector<ShardResult> read_all(const ModelDir& dir, const std::vector<std::st
 
 // Opens every shard the index (or the directory listing) names, in sorted name order, and merges
 // them into one WeightFile. With an index, the index and the shards must agree exactly.
-std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const Index& idx, bool has_index,
-                                              const OpenOptions& opts, ShardPool* guessed) {
+std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const Index& idx,
+                                              bool has_index, const OpenOptions& opts,
+                                              ShardPool* guessed) {
   // Shard names, sorted; each with the offset of the first index entry naming it.
   std::vector<const std::pair<std::string, uint64_t>*> sorted;
   sorted.reserve(idx.shards.size());
   for (const auto& s : idx.shards) sorted.push_back(&s);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
   if (sorted.size() > opts.max_shards)
-    fail(Code::LIMIT_EXCEEDED, std::to_string(sorted.size()) + " shards exceed limits.max_shards (" +
-                                   std::to_string(opts.max_shards) + ")", kNoOffset, "index.weight_map");
-  if (has_index && sorted.empty()) fail(Code::BAD_SYNTAX, "the index's weight_map is empty", kNoOffset, "index.weight_map");
+    fail(Code::LIMIT_EXCEEDED,
+         std::to_string(sorted.size()) + " shards exceed limits.max_shards (" +
+             std::to_string(opts.max_shards) + ")",
+         kNoOffset, "index.weight_map");
+  if (has_index && sorted.empty())
+    fail(Code::BAD_SYNTAX, "the index's weight_map is empty", kNoOffset, "index.weight_map");
 
   // Names are checked before any shard is opened; paths as each is opened.
   std::vector<std::string> names;
   std::vector<uint64_t> ats;
   for (const auto* s : sorted) {
-    check_shard_name(s->first, s->second, "index.weight_map[shard \"" + escape_for_message(s->first) + "\"]");
+    check_shard_name(s->first, s->second,
+                     "index.weight_map[shard \"" + escape_for_message(s->first) + "\"]");
     names.push_back(s->first);
     ats.push_back(s->second);
   }
@@ -255,8 +270,9 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
   size_t total_tensors = 0;
   for (const ShardResult& r : shards) total_tensors += r.wf->tensors.size();
   if (total_tensors > opts.max_tensors)
-    fail(Code::LIMIT_EXCEEDED, "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
-                                   ") tensors over all shards (" + std::to_string(total_tensors) + ")",
+    fail(Code::LIMIT_EXCEEDED,
+         "more than limits.max_tensors (" + std::to_string(opts.max_tensors) +
+             ") tensors over all shards (" + std::to_string(total_tensors) + ")",
          kNoOffset, "index.weight_map");
 
   // Without an index: tensor name -> shard, to find a tensor held by two shards (with one, the
@@ -271,15 +287,17 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
     const std::string& name = names[si];
     if (si == 0) wf->data_offset = shard.data_offset;
     wf->total_size += shard.total_size;
-    for (const std::string& w : shard.warnings) wf->warnings.push_back("shard " + shown(name) + ": " + w);
+    for (const std::string& w : shard.warnings)
+      wf->warnings.push_back("shard " + shown(name) + ": " + w);
     for (const MetaEntry& m : shard.metadata) {
       const std::string key(m.key), value(m.value.str);
       auto [it, inserted] = shard_meta.emplace(key, value);
       if (!inserted) {
         if (it->second != value)
-          wf->warnings.push_back("shard " + shown(name) + " has __metadata__[\"" + escape_for_message(key) +
-                                 "\"] = \"" + escape_for_message(value) + "\", another shard \"" +
-                                 escape_for_message(it->second) + "\"; the first is kept");
+          wf->warnings.push_back("shard " + shown(name) + " has __metadata__[\"" +
+                                 escape_for_message(key) + "\"] = \"" + escape_for_message(value) +
+                                 "\", another shard \"" + escape_for_message(it->second) +
+                                 "\"; the first is kept");
         continue;
       }
       bool in_index = false;
@@ -295,8 +313,9 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
     for (const TensorInfo& t : shard.tensors) {
       auto tfield = [&] { return "shard " + shown(name) + " " + st_tensor_field(t.name); };
       auto twice = [&](uint32_t other) {
-        fail(Code::DUPLICATE, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                  " and in shard " + shown(names[other]),
+        fail(Code::DUPLICATE,
+             "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
+                 " and in shard " + shown(names[other]),
              t.offset, tfield());
       };
       if (!has_index) {
@@ -306,15 +325,18 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
       }
       auto e = idx.by_name.find(t.name);
       if (e == idx.by_name.end())
-        fail(Code::ARCHIVE_INCONSISTENT, "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
-                                             " but not in the index's weight_map", t.offset, tfield());
+        fail(Code::ARCHIVE_INCONSISTENT,
+             "tensor \"" + escape_for_message(t.name) + "\" is in shard " + shown(name) +
+                 " but not in the index's weight_map",
+             t.offset, tfield());
       if (found_in[e->second] != 0) twice(found_in[e->second] - 1);
       found_in[e->second] = si + 1;
       ++matched;
       const IndexEntry& entry = idx.weight_map[e->second];
       if (*entry.shard != name)
-        fail(Code::ARCHIVE_INCONSISTENT, "the index puts tensor \"" + escape_for_message(t.name) + "\" in " +
-                                             shown(*entry.shard) + " but it is in shard " + shown(name),
+        fail(Code::ARCHIVE_INCONSISTENT,
+             "the index puts tensor \"" + escape_for_message(t.name) + "\" in " +
+                 shown(*entry.shard) + " but it is in shard " + shown(name),
              entry.offset, "index.weight_map[\"" + escape_for_message(t.name) + "\"]");
     }
   }
@@ -322,8 +344,9 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
     for (size_t i = 0; i < idx.weight_map.size(); ++i)
       if (found_in[i] == 0) {
         const IndexEntry& e = idx.weight_map[i];
-        fail(Code::ARCHIVE_INCONSISTENT, "the index lists tensor \"" + escape_for_message(e.tensor) + "\" in " +
-                                             shown(*e.shard) + " but that shard does not hold it",
+        fail(Code::ARCHIVE_INCONSISTENT,
+             "the index lists tensor \"" + escape_for_message(e.tensor) + "\" in " +
+                 shown(*e.shard) + " but that shard does not hold it",
              e.offset, "index.weight_map[\"" + escape_for_message(e.tensor) + "\"]");
       }
   }
@@ -342,10 +365,12 @@ std::unique_ptr<WeightFile> read_sharded_impl(const ModelDir& model_dir, const I
 
 }  // namespace
 
-std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path, const OpenOptions& opts) {
+std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path,
+                                                     const OpenOptions& opts) {
   std::error_code ec;
   const bool is_dir = fs::is_directory(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) fail(Code::IO, "cannot stat " + shown(path) + ": " + ec.message());
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    fail(Code::IO, "cannot stat " + shown(path) + ": " + ec.message());
   std::string dir, index_path;
   std::vector<std::string> guesses;  // *.safetensors files beside the index, sorted
   if (is_dir) {
@@ -353,20 +378,25 @@ std::unique_ptr<WeightFile> read_safetensors_sharded(const std::string& path, co
     std::vector<std::string> indexes, shards;
     for (const auto& entry : fs::directory_iterator(path, ec)) {
       const std::string fname = entry.path().filename().string();
-      if (ends_with(fname, ".safetensors.index.json")) indexes.push_back(fname);
-      else if (ends_with(fname, ".safetensors") && fname.front() != '.') shards.push_back(fname);
+      if (ends_with(fname, ".safetensors.index.json"))
+        indexes.push_back(fname);
+      else if (ends_with(fname, ".safetensors") && fname.front() != '.')
+        shards.push_back(fname);
     }
     if (ec) fail(Code::IO, "cannot list directory " + shown(path) + ": " + ec.message());
     std::sort(indexes.begin(), indexes.end());
-    if (std::find(indexes.begin(), indexes.end(), "model.safetensors.index.json") != indexes.end()) {
+    if (std::find(indexes.begin(), indexes.end(), "model.safetensors.index.json") !=
+        indexes.end()) {
       index_path = (fs::path(dir) / "model.safetensors.index.json").string();
     } else if (indexes.size() == 1) {
       index_path = (fs::path(dir) / indexes[0]).string();
     } else if (indexes.size() > 1) {
-      fail(Code::ARGUMENT, "directory " + shown(path) + " holds " + std::to_string(indexes.size()) +
-                               " index files and none is model.safetensors.index.json; open one of them");
+      fail(Code::ARGUMENT,
+           "directory " + shown(path) + " holds " + std::to_string(indexes.size()) +
+               " index files and none is model.safetensors.index.json; open one of them");
     } else if (shards.empty()) {
-      fail(Code::IO, "directory " + shown(path) + " holds no *.safetensors file and no *.safetensors.index.json");
+      fail(Code::IO, "directory " + shown(path) +
+                         " holds no *.safetensors file and no *.safetensors.index.json");
     }
     std::sort(shards.begin(), shards.end());
     if (index_path.empty()) {

@@ -17,17 +17,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Canonical path of `dir/name`, which must exist and resolve (through any symlink) inside `dir_real`.
-std::string resolve_inside(const std::string& dir_real, const std::string& dir, const std::string& name,
-                           uint64_t at, const std::string& field) {
+// Canonical path of `dir/name`, which must exist and resolve (through any symlink) inside
+// `dir_real`.
+std::string resolve_inside(const std::string& dir_real, const std::string& dir,
+                           const std::string& name, uint64_t at, const std::string& field) {
   const fs::path full = fs::path(dir) / name;
   std::error_code ec;
   const fs::path real = fs::canonical(full, ec);
-  if (ec) fail(Code::IO, "shard file " + shown(full.string()) + " cannot be opened: " + ec.message(), at, field);
+  if (ec)
+    fail(Code::IO, "shard file " + shown(full.string()) + " cannot be opened: " + ec.message(), at,
+         field);
   const std::string r = real.string();
-  if (r.size() <= dir_real.size() || r.compare(0, dir_real.size(), dir_real) != 0 || r[dir_real.size()] != '/')
-    fail(Code::PATH_ESCAPE, "shard path " + shown(name) + " resolves to " + shown(r) + ", outside the model directory " +
-                                shown(dir_real), at, field);
+  if (r.size() <= dir_real.size() || r.compare(0, dir_real.size(), dir_real) != 0 ||
+      r[dir_real.size()] != '/')
+    fail(Code::PATH_ESCAPE,
+         "shard path " + shown(name) + " resolves to " + shown(r) +
+             ", outside the model directory " + shown(dir_real),
+         at, field);
   return r;
 }
 
@@ -35,7 +41,8 @@ std::string canonical_dir(const std::string& dir) {
   std::error_code ec;
   const fs::path real = fs::canonical(dir.empty() ? fs::path(".") : fs::path(dir), ec);
   if (ec) fail(Code::IO, "cannot resolve directory " + shown(dir) + ": " + ec.message());
-  return real.string() == "/" ? std::string() : real.string();  // so that dir_real + '/' is a prefix
+  return real.string() == "/" ? std::string()
+                              : real.string();  // so that dir_real + '/' is a prefix
 }
 
 // Opens shard `name` inside the model directory: one openat2 call in the common case; when the
@@ -57,7 +64,8 @@ std::string shown(const std::string& path) {
   return s;
 }
 
-ModelDir::ModelDir(const std::string& dir) : path(dir.empty() ? "." : dir), real(canonical_dir(dir)) {
+ModelDir::ModelDir(const std::string& dir)
+    : path(dir.empty() ? "." : dir), real(canonical_dir(dir)) {
   fd = ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);  // -1: the slow path only
 }
 
@@ -77,7 +85,8 @@ void check_shard_name(const std::string& name, uint64_t at, const std::string& f
   size_t start = 0;
   while (start <= name.size()) {
     const size_t slash = name.find('/', start);
-    const std::string_view part = std::string_view(name).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    const std::string_view part = std::string_view(name).substr(
+        start, slash == std::string::npos ? std::string::npos : slash - start);
     if (part == "..") refuse("contains a '..' component");
     if (slash == std::string::npos) break;
     start = slash + 1;
@@ -101,7 +110,11 @@ unsigned shard_reader_count(size_t n) noexcept {
 
 ShardPool::ShardPool(const ModelDir& dir, std::vector<std::string> names, std::vector<uint64_t> ats,
                      const OpenOptions& opts)
-    : dir_(dir), opts_(opts), names_(std::move(names)), ats_(std::move(ats)), results_(names_.size()) {
+    : dir_(dir),
+      opts_(opts),
+      names_(std::move(names)),
+      ats_(std::move(ats)),
+      results_(names_.size()) {
   ats_.resize(names_.size(), kNoOffset);
 }
 

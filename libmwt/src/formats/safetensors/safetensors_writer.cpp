@@ -8,8 +8,8 @@
 #include "core/atomic_file.hpp"
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
-#include "formats/open.hpp"
 #include "core/json_text.hpp"
+#include "formats/open.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
 
 namespace mwt::detail {
@@ -56,39 +56,54 @@ void validate(const WriteSpec& spec) {
   for (const WriteMeta& m : spec.metadata) {
     const std::string f = "__metadata__[\"" + escape_for_message(m.key) + "\"]";
     if (m.type != ValueType::STRING)
-      fail(Code::TYPE_MISMATCH, std::string("safetensors metadata values are strings; this one is ") +
-                                    value_type_name(m.type), kNoOffset, f);
-    require_utf8(reinterpret_cast<const uint8_t*>(m.key.data()), m.key.size(), kNoOffset, f.c_str());
-    require_utf8(reinterpret_cast<const uint8_t*>(m.str.data()), m.str.size(), kNoOffset, f.c_str());
+      fail(Code::TYPE_MISMATCH,
+           std::string("safetensors metadata values are strings; this one is ") +
+               value_type_name(m.type),
+           kNoOffset, f);
+    require_utf8(reinterpret_cast<const uint8_t*>(m.key.data()), m.key.size(), kNoOffset,
+                 f.c_str());
+    require_utf8(reinterpret_cast<const uint8_t*>(m.str.data()), m.str.size(), kNoOffset,
+                 f.c_str());
     if (!keys.insert(m.key).second) fail(Code::DUPLICATE, "metadata key given twice", kNoOffset, f);
   }
   if (spec.tensors.size() > kReadBack.max_tensors)
-    fail(Code::LIMIT_EXCEEDED, num(spec.tensors.size()) + " tensors exceed limits.max_tensors", kNoOffset, "tensors");
+    fail(Code::LIMIT_EXCEEDED, num(spec.tensors.size()) + " tensors exceed limits.max_tensors",
+         kNoOffset, "tensors");
   std::unordered_set<std::string_view> names;
   for (const WriteTensor& t : spec.tensors) {
     const std::string f = field_of(t);
     if (t.name.empty()) fail(Code::BAD_SYNTAX, "empty tensor name", kNoOffset, f);
-    if (t.name == "__metadata__") fail(Code::BAD_SYNTAX, "\"__metadata__\" is reserved and cannot name a tensor", kNoOffset, f);
-    require_utf8(reinterpret_cast<const uint8_t*>(t.name.data()), t.name.size(), kNoOffset, f.c_str());
-    if (!names.insert(t.name).second) fail(Code::DUPLICATE, "tensor name given twice", kNoOffset, f);
+    if (t.name == "__metadata__")
+      fail(Code::BAD_SYNTAX, "\"__metadata__\" is reserved and cannot name a tensor", kNoOffset, f);
+    require_utf8(reinterpret_cast<const uint8_t*>(t.name.data()), t.name.size(), kNoOffset,
+                 f.c_str());
+    if (!names.insert(t.name).second)
+      fail(Code::DUPLICATE, "tensor name given twice", kNoOffset, f);
     const DTypeInfo* d = dtype_info(static_cast<uint32_t>(t.dtype));
     if (!d || d->safetensors.empty() || dtype_rank(t.dtype) < 0)
-      fail(Code::BAD_DTYPE, "dtype " + (d ? std::string(d->name) : num(static_cast<uint32_t>(t.dtype))) +
-                                " cannot be stored in safetensors (quantized ggml blocks need GGUF)", kNoOffset, f);
+      fail(Code::BAD_DTYPE,
+           "dtype " + (d ? std::string(d->name) : num(static_cast<uint32_t>(t.dtype))) +
+               " cannot be stored in safetensors (quantized ggml blocks need GGUF)",
+           kNoOffset, f);
     if (t.shape.size() > kSafetensorsMaxRank)
-      fail(Code::BAD_SHAPE, "rank " + num(t.shape.size()) + " exceeds " + num(kSafetensorsMaxRank), kNoOffset, f);
+      fail(Code::BAD_SHAPE, "rank " + num(t.shape.size()) + " exceeds " + num(kSafetensorsMaxRank),
+           kNoOffset, f);
     uint64_t numel = 1;
     for (uint64_t dim : t.shape) {
       if (dim > kSafetensorsMaxDim)
-        fail(Code::BAD_SHAPE, "dimension " + num(dim) + " exceeds the format's 2^48-1", kNoOffset, f);
+        fail(Code::BAD_SHAPE, "dimension " + num(dim) + " exceeds the format's 2^48-1", kNoOffset,
+             f);
       numel = checked_mul(numel, dim, f.c_str(), kNoOffset);
     }
     const uint64_t bits = checked_mul(numel, st_element_bits(*d), f.c_str(), kNoOffset);
     if (bits % 8 != 0)
-      fail(Code::SIZE_MISMATCH, num(numel) + " elements of " + std::string(d->safetensors) + " do not fill whole bytes",
+      fail(Code::SIZE_MISMATCH,
+           num(numel) + " elements of " + std::string(d->safetensors) + " do not fill whole bytes",
            kNoOffset, f);
     if (bits / 8 != t.nbytes)
-      fail(Code::SIZE_MISMATCH, "nbytes " + num(t.nbytes) + " but the shape and dtype need " + num(bits / 8), kNoOffset, f);
+      fail(Code::SIZE_MISMATCH,
+           "nbytes " + num(t.nbytes) + " but the shape and dtype need " + num(bits / 8), kNoOffset,
+           f);
     if (t.nbytes && !t.data) fail(Code::ARGUMENT, "tensor data is NULL", kNoOffset, f);
   }
 }
@@ -102,8 +117,8 @@ void verify(const std::string& tmp, const WriteSpec& spec, const std::vector<siz
   try {
     wf = read_safetensors(MappedFile::open(tmp), kReadBack);
   } catch (const Error& e) {
-    fail(Code::INTERNAL, std::string("written file fails the strict reader: ") + e.what(), kNoOffset,
-         "write_safetensors");
+    fail(Code::INTERNAL, std::string("written file fails the strict reader: ") + e.what(),
+         kNoOffset, "write_safetensors");
   }
   if (wf->metadata.size() != spec.metadata.size()) differs("__metadata__", "entry count changed");
   for (size_t i = 0; i < spec.metadata.size(); ++i) {
@@ -118,7 +133,8 @@ void verify(const std::string& tmp, const WriteSpec& spec, const std::vector<siz
     const TensorInfo& g = wf->tensors[i];
     if (g.name != t.name || g.dtype != t.dtype || g.shape != t.shape || g.nbytes != t.nbytes)
       differs(field_of(t), "name, dtype, shape or size changed");
-    if (t.nbytes && std::memcmp(g.data, t.data, t.nbytes) != 0) differs(field_of(t), "tensor bytes changed");
+    if (t.nbytes && std::memcmp(g.data, t.data, t.nbytes) != 0)
+      differs(field_of(t), "tensor bytes changed");
   }
   if (!wf->warnings.empty()) differs("layout", wf->warnings.front());
 }
@@ -170,7 +186,8 @@ void write_safetensors(const WriteSpec& spec, const std::string& path) {
   h += '}';
   h.append((8 - h.size() % 8) % 8, ' ');
   if (h.size() > kReadBack.max_header)
-    fail(Code::HEADER_TOO_LARGE, "header of " + num(h.size()) + " bytes exceeds limits.max_header", kNoOffset, "header");
+    fail(Code::HEADER_TOO_LARGE, "header of " + num(h.size()) + " bytes exceeds limits.max_header",
+         kNoOffset, "header");
 
   AtomicFile out(path);
   const uint64_t n = h.size();
