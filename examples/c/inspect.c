@@ -1,9 +1,8 @@
 /* inspect.c — print the format, metadata and tensor table of a weight file through the C ABI.
  * Usage: inspect <file-or-directory>. Output matches examples/cpp/inspect.cpp line for line. */
+#include <mwt/mwt.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <mwt/mwt.h>
 
 #define MAX_SHOWN 8 /* array elements and string bytes shown per value */
 
@@ -22,53 +21,61 @@ static void print_escaped(const char* s, size_t len) {
   if (len > n) printf("...");
 }
 
-/* One element of a numeric metadata value; p may be unaligned, so it is copied out. */
-static void print_number(mwt_value_type t, const unsigned char* p) {
-  switch (t) {
-    case MWT_VALUE_U8: { uint8_t v; memcpy(&v, p, 1); printf("%u", (unsigned)v); break; }
-    case MWT_VALUE_I8: { int8_t v; memcpy(&v, p, 1); printf("%d", (int)v); break; }
-    case MWT_VALUE_U16: { uint16_t v; memcpy(&v, p, 2); printf("%u", (unsigned)v); break; }
-    case MWT_VALUE_I16: { int16_t v; memcpy(&v, p, 2); printf("%d", (int)v); break; }
-    case MWT_VALUE_U32: { uint32_t v; memcpy(&v, p, 4); printf("%lu", (unsigned long)v); break; }
-    case MWT_VALUE_I32: { int32_t v; memcpy(&v, p, 4); printf("%ld", (long)v); break; }
-    case MWT_VALUE_U64: { uint64_t v; memcpy(&v, p, 8); printf("%llu", (unsigned long long)v); break; }
-    case MWT_VALUE_I64: { int64_t v; memcpy(&v, p, 8); printf("%lld", (long long)v); break; }
-    case MWT_VALUE_F32: { float v; memcpy(&v, p, 4); printf("%.9g", (double)v); break; }
-    case MWT_VALUE_F64: { double v; memcpy(&v, p, 8); printf("%.17g", v); break; }
-    case MWT_VALUE_BOOL: printf("%s", p[0] ? "true" : "false"); break;
-    default: printf("?"); break;
-  }
-}
+/* One numeric metadata value of any type. */
+typedef union {
+  uint8_t u8;
+  int8_t i8;
+  uint16_t u16;
+  int16_t i16;
+  uint32_t u32;
+  int32_t i32;
+  uint64_t u64;
+  int64_t i64;
+  float f32;
+  double f64;
+} number;
 
-static size_t value_size(mwt_value_type t) {
+static void print_number(mwt_value_type t, const number* v) {
   switch (t) {
-    case MWT_VALUE_U8: case MWT_VALUE_I8: case MWT_VALUE_BOOL: return 1;
-    case MWT_VALUE_U16: case MWT_VALUE_I16: return 2;
-    case MWT_VALUE_U32: case MWT_VALUE_I32: case MWT_VALUE_F32: return 4;
-    case MWT_VALUE_U64: case MWT_VALUE_I64: case MWT_VALUE_F64: return 8;
-    default: return 0;
+    case MWT_VALUE_U8: printf("%u", (unsigned)v->u8); break;
+    case MWT_VALUE_I8: printf("%d", (int)v->i8); break;
+    case MWT_VALUE_U16: printf("%u", (unsigned)v->u16); break;
+    case MWT_VALUE_I16: printf("%d", (int)v->i16); break;
+    case MWT_VALUE_U32: printf("%lu", (unsigned long)v->u32); break;
+    case MWT_VALUE_I32: printf("%ld", (long)v->i32); break;
+    case MWT_VALUE_U64: printf("%llu", (unsigned long long)v->u64); break;
+    case MWT_VALUE_I64: printf("%lld", (long long)v->i64); break;
+    case MWT_VALUE_F32: printf("%.9g", (double)v->f32); break;
+    case MWT_VALUE_F64: printf("%.17g", v->f64); break;
+    case MWT_VALUE_BOOL: printf("%s", v->u8 ? "true" : "false"); break;
+    default: printf("?"); break;
   }
 }
 
 /* Reads a scalar through the getter of its exact type; returns the status of that getter. */
 static mwt_status* print_scalar(const mwt_file* f, size_t i, mwt_value_type t) {
-  unsigned char buf[8];
+  number v;
+  int b = 0;
   mwt_status* s = NULL;
+  memset(&v, 0, sizeof v);
   switch (t) {
-    case MWT_VALUE_U8: s = mwt_file_metadata_get_u8(f, i, (uint8_t*)buf); break;
-    case MWT_VALUE_I8: s = mwt_file_metadata_get_i8(f, i, (int8_t*)buf); break;
-    case MWT_VALUE_U16: { uint16_t v = 0; s = mwt_file_metadata_get_u16(f, i, &v); memcpy(buf, &v, 2); break; }
-    case MWT_VALUE_I16: { int16_t v = 0; s = mwt_file_metadata_get_i16(f, i, &v); memcpy(buf, &v, 2); break; }
-    case MWT_VALUE_U32: { uint32_t v = 0; s = mwt_file_metadata_get_u32(f, i, &v); memcpy(buf, &v, 4); break; }
-    case MWT_VALUE_I32: { int32_t v = 0; s = mwt_file_metadata_get_i32(f, i, &v); memcpy(buf, &v, 4); break; }
-    case MWT_VALUE_U64: { uint64_t v = 0; s = mwt_file_metadata_get_u64(f, i, &v); memcpy(buf, &v, 8); break; }
-    case MWT_VALUE_I64: { int64_t v = 0; s = mwt_file_metadata_get_i64(f, i, &v); memcpy(buf, &v, 8); break; }
-    case MWT_VALUE_F32: { float v = 0; s = mwt_file_metadata_get_f32(f, i, &v); memcpy(buf, &v, 4); break; }
-    case MWT_VALUE_F64: { double v = 0; s = mwt_file_metadata_get_f64(f, i, &v); memcpy(buf, &v, 8); break; }
-    case MWT_VALUE_BOOL: { int v = 0; s = mwt_file_metadata_get_bool(f, i, &v); buf[0] = (unsigned char)v; break; }
+    case MWT_VALUE_U8: s = mwt_file_metadata_get_u8(f, i, &v.u8); break;
+    case MWT_VALUE_I8: s = mwt_file_metadata_get_i8(f, i, &v.i8); break;
+    case MWT_VALUE_U16: s = mwt_file_metadata_get_u16(f, i, &v.u16); break;
+    case MWT_VALUE_I16: s = mwt_file_metadata_get_i16(f, i, &v.i16); break;
+    case MWT_VALUE_U32: s = mwt_file_metadata_get_u32(f, i, &v.u32); break;
+    case MWT_VALUE_I32: s = mwt_file_metadata_get_i32(f, i, &v.i32); break;
+    case MWT_VALUE_U64: s = mwt_file_metadata_get_u64(f, i, &v.u64); break;
+    case MWT_VALUE_I64: s = mwt_file_metadata_get_i64(f, i, &v.i64); break;
+    case MWT_VALUE_F32: s = mwt_file_metadata_get_f32(f, i, &v.f32); break;
+    case MWT_VALUE_F64: s = mwt_file_metadata_get_f64(f, i, &v.f64); break;
+    case MWT_VALUE_BOOL:
+      s = mwt_file_metadata_get_bool(f, i, &b);
+      v.u8 = (uint8_t)b;
+      break;
     default: return NULL;
   }
-  if (s == NULL) print_number(t, buf);
+  if (s == NULL) print_number(t, &v);
   return s;
 }
 
@@ -96,11 +103,17 @@ static mwt_status* print_value(const mwt_file* f, size_t i) {
         print_escaped(str, len);
       }
     } else {
+      /* A zero-copy view of the packed little-endian elements, possibly unaligned: each is
+       * copied out, mwt_value_type_size bytes apart. */
       const void* data;
+      const size_t stride = mwt_value_type_size(et);
       if ((s = mwt_file_metadata_get_array(f, i, et, &data, &count)) != NULL) return s;
       for (j = 0; j < count && j < MAX_SHOWN; ++j) {
+        number v;
+        memset(&v, 0, sizeof v);
+        memcpy(&v, (const unsigned char*)data + j * stride, stride);
         fputs(j ? ", " : "", stdout);
-        print_number(et, (const unsigned char*)data + j * value_size(et));
+        print_number(et, &v);
       }
     }
     printf("%s]", count > MAX_SHOWN ? ", ..." : "");

@@ -1,11 +1,10 @@
 // inspect.cpp — print the format, metadata and tensor table of a weight file through mwt.hpp.
 // Usage: inspect <file-or-directory>. Output matches examples/c/inspect.c line for line.
 #include <cstdio>
+#include <mwt/mwt.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mwt/mwt.hpp>
 
 namespace {
 
@@ -90,6 +89,7 @@ void print_value(const mwt::File& f, size_t i) {
     case MWT_VALUE_BOOL: return print_number(f.get_bool(i));
     case MWT_VALUE_STRING: return print_escaped(f.get_string(i));
     case MWT_VALUE_ARRAY: return print_array(f, i);
+    default: std::printf("?"); return;  // a value type newer than this program
   }
 }
 

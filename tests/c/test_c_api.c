@@ -11,13 +11,13 @@
 static int g_checks = 0;
 static int g_failures = 0;
 
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    ++g_checks;                                                           \
-    if (!(cond)) {                                                        \
-      ++g_failures;                                                       \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    ++g_checks;                                                                \
+    if (!(cond)) {                                                             \
+      ++g_failures;                                                            \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                     \
+    }                                                                          \
   } while (0)
 
 /* Expect success; print the status message otherwise. Frees the status. */
@@ -63,7 +63,7 @@ static void write_bytes(const char* path, const void* data, size_t n) {
 
 static const float k_w[6] = {1.0f, -2.0f, 3.5f, 0.25f, -0.0f, 1e-3f};
 static const uint16_t k_h[4] = {0x3c00, 0xc000, 0x3800, 0x0000}; /* F16 1, -2, 0.5, 0 */
-static unsigned char k_q8[34];                                    /* one Q8_0 block */
+static unsigned char k_q8[34];                                   /* one Q8_0 block */
 static const int8_t k_scores[8] = {-4, -3, -2, -1, 0, 1, 2, 3};
 static const int32_t k_ints[3] = {7, -8, 9};
 static const char* k_tokens[3] = {"<s>", "hello", "w\0rld"};
@@ -81,6 +81,12 @@ static void test_version_and_names(void) {
   CHECK(strcmp(mwt_format_name(MWT_FORMAT_GGUF), "gguf") == 0);
   CHECK(strcmp(mwt_value_type_name(MWT_VALUE_U32), "UINT32") == 0);
   CHECK(mwt_value_type_name((mwt_value_type)13) == NULL);
+  CHECK(mwt_value_type_size(MWT_VALUE_BOOL) == 1 && mwt_value_type_size(MWT_VALUE_I16) == 2);
+  CHECK(mwt_value_type_size(MWT_VALUE_F32) == sizeof(float));
+  CHECK(mwt_value_type_size(MWT_VALUE_F64) == sizeof(double));
+  CHECK(mwt_value_type_size(MWT_VALUE_U64) == 8 && mwt_value_type_size(MWT_VALUE_I64) == 8);
+  CHECK(mwt_value_type_size(MWT_VALUE_STRING) == 0 && mwt_value_type_size(MWT_VALUE_ARRAY) == 0);
+  CHECK(mwt_value_type_size((mwt_value_type)13) == 0);
   CHECK(strcmp(mwt_dtype_name(MWT_DTYPE_Q4_K), "Q4_K") == 0);
   CHECK(mwt_dtype_block_size(MWT_DTYPE_Q4_K) == 256 && mwt_dtype_type_size(MWT_DTYPE_Q4_K) == 144);
   CHECK(mwt_dtype_block_size(MWT_DTYPE_F4) == 2 && mwt_dtype_type_size(MWT_DTYPE_F4) == 1);
@@ -178,19 +184,63 @@ static void test_dequantize_threads(void) {
   free(many);
 }
 
+/* Every error code of the list: contiguous pinned values 1.., each named by mwt_code_name. */
+static void test_error_code_list(void) {
+  int n = 0;
+#define CHECK_CODE(name, value, description)              \
+  ++n;                                                    \
+  CHECK(MWT_E_##name == value && value == n);             \
+  CHECK(strcmp(mwt_code_name(MWT_E_##name), #name) == 0); \
+  CHECK(strlen(description) > 0);
+  MWT_ERROR_CODES(CHECK_CODE)
+#undef CHECK_CODE
+  CHECK(n == 34); /* INTERNAL = 1 ... NO_MEMORY = 34 */
+  CHECK(strcmp(mwt_code_name((mwt_code)(n + 1)), "UNKNOWN") == 0);
+  CHECK(strcmp(mwt_code_name(MWT_OK), "OK") == 0);
+}
+
+/* One key of MWT_OPTION_KEYS: a fresh handle holds its default, min and max are accepted and
+ * kept, one past either end is refused and changes nothing. */
+static void check_option(const char* key, int64_t def, int64_t min, int64_t max,
+                         const char* description) {
+  mwt_options* o = NULL;
+  int64_t v = 0;
+  CHECK(strchr(key, '.') != NULL && strlen(description) > 0);
+  if (!OK(mwt_options_create(&o))) return;
+  CHECK(OK(mwt_options_get_int(o, key, &v)) && v == def);
+  CHECK(OK(mwt_options_set_int(o, key, max)));
+  CHECK(OK(mwt_options_get_int(o, key, &v)) && v == max);
+  CHECK(OK(mwt_options_set_int(o, key, min)));
+  CHECK(OK(mwt_options_get_int(o, key, &v)) && v == min);
+  if (min > INT64_MIN) FAILS(mwt_options_set_int(o, key, min - 1), MWT_E_ARGUMENT);
+  if (max < INT64_MAX) FAILS(mwt_options_set_int(o, key, max + 1), MWT_E_ARGUMENT);
+  CHECK(OK(mwt_options_get_int(o, key, &v)) && v == min);
+  mwt_options_free(o);
+}
+
+static void test_option_table(void) {
+  int n = 0;
+#define CHECK_OPTION(id, key, kind, def, min, max, description) \
+  ++n;                                                          \
+  check_option(MWT_OPT_##id, def, min, max, description);
+  MWT_OPTION_KEYS(CHECK_OPTION)
+#undef CHECK_OPTION
+  CHECK(n == 11);
+}
+
 static void test_options(void) {
   mwt_options* o = NULL;
   int64_t v = 0;
   if (!OK(mwt_options_create(&o))) return;
-  OK(mwt_options_get_int(o, "limits.max_tensors", &v));
+  OK(mwt_options_get_int(o, MWT_OPT_LIMITS_MAX_TENSORS, &v));
   CHECK(v == 1048576);
-  OK(mwt_options_set_int(o, "limits.max_tensors", 16));
-  OK(mwt_options_get_int(o, "limits.max_tensors", &v));
+  OK(mwt_options_set_int(o, MWT_OPT_LIMITS_MAX_TENSORS, 16));
+  OK(mwt_options_get_int(o, MWT_OPT_LIMITS_MAX_TENSORS, &v));
   CHECK(v == 16);
-  OK(mwt_options_get_int(o, "gguf.contiguous", &v));
+  OK(mwt_options_get_int(o, MWT_OPT_GGUF_CONTIGUOUS, &v));
   CHECK(v == 0);
-  FAILS(mwt_options_set_int(o, "gguf.strict_bool", 2), MWT_E_ARGUMENT);
-  FAILS(mwt_options_set_int(o, "limits.max_kv", -1), MWT_E_ARGUMENT);
+  FAILS(mwt_options_set_int(o, MWT_OPT_GGUF_STRICT_BOOL, 2), MWT_E_ARGUMENT);
+  FAILS(mwt_options_set_int(o, MWT_OPT_LIMITS_MAX_KV, -1), MWT_E_ARGUMENT);
   FAILS(mwt_options_set_int(o, "no.such.key", 1), MWT_E_ARGUMENT);
   FAILS(mwt_options_get_int(o, "no.such.key", &v), MWT_E_ARGUMENT);
   mwt_options_free(o);
@@ -222,14 +272,17 @@ static int write_gguf(const char* path) {
   ok &= OK(mwt_writer_add_metadata_string_array(w, "tokenizer.ggml.tokens", 21, k_tokens,
                                                 k_token_lens, 3));
   /* GG-12: scores stored as INT8[8]. */
-  ok &= OK(mwt_writer_add_metadata_array(w, "tokenizer.ggml.scores", 21, MWT_VALUE_I8, k_scores, 8));
+  ok &=
+      OK(mwt_writer_add_metadata_array(w, "tokenizer.ggml.scores", 21, MWT_VALUE_I8, k_scores, 8));
   ok &= OK(mwt_writer_add_tensor(w, "w", 1, MWT_DTYPE_F32, 2, shape_w, k_w, sizeof k_w));
   ok &= OK(mwt_writer_add_tensor(w, "h", 1, MWT_DTYPE_F16, 1, shape_h, k_h, sizeof k_h));
   ok &= OK(mwt_writer_add_tensor(w, "q", 1, MWT_DTYPE_Q8_0, 2, shape_q, k_q8, sizeof k_q8));
   /* Mistakes are reported where they are made and leave the writer usable. */
-  FAILS(mwt_writer_add_tensor(w, "w", 1, MWT_DTYPE_F32, 2, shape_w, k_w, sizeof k_w), MWT_E_DUPLICATE);
+  FAILS(mwt_writer_add_tensor(w, "w", 1, MWT_DTYPE_F32, 2, shape_w, k_w, sizeof k_w),
+        MWT_E_DUPLICATE);
   FAILS(mwt_writer_add_tensor(w, "x", 1, MWT_DTYPE_F32, 2, shape_w, k_w, 20), MWT_E_SIZE_MISMATCH);
-  FAILS(mwt_writer_add_tensor(w, "x", 1, MWT_DTYPE_U16, 1, shape_h, k_h, sizeof k_h), MWT_E_BAD_DTYPE);
+  FAILS(mwt_writer_add_tensor(w, "x", 1, MWT_DTYPE_U16, 1, shape_h, k_h, sizeof k_h),
+        MWT_E_BAD_DTYPE);
   FAILS(mwt_writer_add_metadata(w, "test.i8", 7, MWT_VALUE_I8, &i8), MWT_E_DUPLICATE);
   FAILS(mwt_writer_add_metadata(w, "test.s", 6, MWT_VALUE_STRING, "x"), MWT_E_ARGUMENT);
   FAILS(mwt_writer_set_alignment(w, 24), MWT_E_ARGUMENT);
@@ -318,7 +371,7 @@ static void check_gguf_metadata(const mwt_file* f) {
   CHECK(mwt_file_metadata_find(f, "absent", 6) == -1);
 }
 
-/* security.md GG-12: INT8[8] scores read through the f32 array getters. */
+/* docs/malformed-inputs.md GG-12: INT8[8] scores read through the f32 array getters. */
 static void test_gg12(const mwt_file* f) {
   int64_t i = mwt_file_metadata_find(f, "tokenizer.ggml.scores", 21);
   float as_f32[8];
@@ -336,7 +389,8 @@ static void test_gg12(const mwt_file* f) {
   CHECK(contains(mwt_status_field(s), "tokenizer.ggml.scores"));
   CHECK(mwt_status_offset(s) != UINT64_MAX);
   mwt_status_free(s);
-  FAILS(mwt_file_metadata_get_array(f, (size_t)i, MWT_VALUE_F32, &view, &count), MWT_E_TYPE_MISMATCH);
+  FAILS(mwt_file_metadata_get_array(f, (size_t)i, MWT_VALUE_F32, &view, &count),
+        MWT_E_TYPE_MISMATCH);
   CHECK(view == NULL && count == 0);
   OK(mwt_file_metadata_get_array(f, (size_t)i, MWT_VALUE_I8, &view, &count));
   CHECK(count == 8 && view != NULL && memcmp(view, k_scores, 8) == 0);
@@ -409,7 +463,7 @@ static void test_gguf_roundtrip(void) {
   OK(mwt_detect_format(path, &fmt));
   CHECK(fmt == MWT_FORMAT_GGUF);
   if (!OK(mwt_options_create(&o))) return;
-  OK(mwt_options_set_int(o, "limits.max_tensors", 3));
+  OK(mwt_options_set_int(o, MWT_OPT_LIMITS_MAX_TENSORS, 3));
   if (OK(mwt_file_open(path, o, &f))) {
     CHECK(mwt_file_format(f) == MWT_FORMAT_GGUF);
     CHECK(mwt_file_version(f) == 3);
@@ -434,7 +488,7 @@ static void test_gguf_roundtrip(void) {
     mwt_file_free(f);
   }
   /* The same file over a tensor limit of 2 is refused. */
-  OK(mwt_options_set_int(o, "limits.max_tensors", 2));
+  OK(mwt_options_set_int(o, MWT_OPT_LIMITS_MAX_TENSORS, 2));
   f = NULL;
   FAILS(mwt_file_open(path, o, &f), MWT_E_LIMIT_EXCEEDED);
   CHECK(f == NULL);
@@ -537,6 +591,8 @@ int main(int argc, char** argv) {
   test_status_and_null_safety();
   test_conversions();
   test_dequantize_threads();
+  test_error_code_list();
+  test_option_table();
   test_options();
   test_gguf_roundtrip();
   test_safetensors_roundtrip();

@@ -2,7 +2,7 @@
 # Install + consume test: `cmake --install` the main build into a temporary prefix, build the
 # consumer project in tests/install against it with find_package(mwt), then run the C and C++
 # inspect examples on sample files written through the installed writer (or on FILE) and
-# require both to succeed and print identical output.
+# require both to succeed and print identical output (inspect_both.sh).
 # The C99 ABI test of tests/c is built and run against the installed library too.
 # Usage: run.sh BUILD_DIR SOURCE_DIR [FILE]
 set -eu
@@ -51,36 +51,6 @@ if command -v ldd >/dev/null 2>&1; then
     { echo "test_c_api_installed does not link the installed libmwt" >&2; exit 1; }
 fi
 
-if [ -n "$file" ]; then
-  files=$file
-else
-  "$tmp/consumer/write_sample" "$tmp/sample.gguf" "$tmp/sample.safetensors"
-  files="$tmp/sample.gguf $tmp/sample.safetensors"
-fi
-
-for f in $files; do
-  echo "== inspect $f"
-  "$tmp/consumer/inspect_c" "$f" >"$tmp/out_c.txt"
-  "$tmp/consumer/inspect_cpp" "$f" >"$tmp/out_cpp.txt"
-  cat "$tmp/out_c.txt"
-  if ! cmp -s "$tmp/out_c.txt" "$tmp/out_cpp.txt"; then
-    echo "C and C++ examples disagree on $f:" >&2
-    diff "$tmp/out_c.txt" "$tmp/out_cpp.txt" >&2 || true
-    exit 1
-  fi
-done
-
-if [ -z "$file" ]; then
-  # The sample's content is known, so check a few lines the writer must have produced.
-  "$tmp/consumer/inspect_c" "$tmp/sample.gguf" >"$tmp/gguf.txt"
-  for want in 'format: gguf, version 3, alignment 32' \
-              '"tokenizer.ggml.scores": ARRAY = [FLOAT32 x 3] [0, -1.5, -2.5]' \
-              '"blk.0.w" F32 [2, 3] 24 bytes' \
-              '"test.flag": BOOL = true'; do
-    grep -qF "$want" "$tmp/gguf.txt" || { echo "missing in gguf output: $want" >&2; exit 1; }
-  done
-  # out_c.txt still holds the last file inspected, the safetensors sample.
-  grep -qF '"model.w" F32 [3, 2] 24 bytes' "$tmp/out_c.txt" ||
-    { echo "missing model.w in safetensors output" >&2; exit 1; }
-fi
+sh "$src/tests/install/inspect_both.sh" "$tmp/consumer/inspect_c" "$tmp/consumer/inspect_cpp" \
+  "$tmp/consumer/write_sample" "$tmp" ${file:+"$file"}
 echo "== install test passed"

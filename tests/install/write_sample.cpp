@@ -2,9 +2,8 @@
 // Usage: write_sample <out.gguf> <out.safetensors>
 #include <cstdint>
 #include <cstdio>
-#include <vector>
-
 #include <mwt/mwt.hpp>
+#include <vector>
 
 int main(int argc, char** argv) {
   if (argc != 3) {

@@ -1,10 +1,12 @@
-// mwt.hpp — header-only C++17 RAII wrapper over the C ABI in mwt.h. Failed calls throw
-// mwt::Error (code, offset, field); handles are move-only and free themselves. Depends only on
-// mwt.h, so it works with any C++17 compiler against the shared library.
+// mwt.hpp — header-only C++17 RAII wrapper over the C ABI in mwt.h: every C function has a
+// wrapper here (the ctest abi_exports checks it). Failed calls throw mwt::Error (code, offset,
+// field); handles are move-only and free themselves. Stability tiers and thread safety are
+// mwt.h's. Depends only on mwt.h, so it works with any C++17 compiler against the shared library.
 #ifndef MWT_HPP
 #define MWT_HPP
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -34,9 +36,53 @@ class Error : public std::runtime_error {
   std::string field_;
 };
 
+// Every error code of mwt.h (MWT_ERROR_CODES) with its name, as mwt_code_name spells it, and
+// its one-line description. MWT_OK is not an error and is not listed.
+struct CodeInfo {
+  mwt_code code;
+  const char* name;
+  const char* description;
+};
+#define MWT_HPP_CODE_INFO_(name, value, description) CodeInfo{MWT_E_##name, #name, description},
+inline constexpr CodeInfo kErrorCodes[] = {MWT_ERROR_CODES(MWT_HPP_CODE_INFO_)};
+#undef MWT_HPP_CODE_INFO_
+
+// Every open option of mwt.h (MWT_OPTION_KEYS): key, kind, default, accepted range, meaning.
+struct OptionInfo {
+  const char* key;
+  bool is_flag;  // FLAG (0 or 1); otherwise a LIMIT
+  int64_t default_value, min, max;
+  const char* description;
+};
+#define MWT_HPP_OPTION_INFO_(id, key, kind, def, min, max, description) \
+  OptionInfo{key, std::string_view(#kind) == "FLAG", def, min, max, description},
+inline constexpr OptionInfo kOptionKeys[] = {MWT_OPTION_KEYS(MWT_HPP_OPTION_INFO_)};
+#undef MWT_HPP_OPTION_INFO_
+
 // Helpers of this header; named apart from libmwt's internal mwt::detail so white-box code can
 // include both.
 namespace wrap {
+
+// Owns one C handle: move-only, released with Free (which accepts NULL) when it goes.
+template <typename T, void (*Free)(T*)>
+class Handle {
+ public:
+  Handle() = default;
+  ~Handle() { Free(h_); }
+  Handle(Handle&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      Free(h_);
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+ protected:
+  T* h_ = nullptr;
+};
 
 // Takes ownership of a status: frees it and throws if it reports an error.
 inline void check(mwt_status* status) {
@@ -57,16 +103,46 @@ inline void check(mwt_status* status) {
 
 template <typename T>
 struct ValueTypeOf;  // the metadata value type a C++ scalar maps to
-template <> struct ValueTypeOf<uint8_t> { static constexpr mwt_value_type value = MWT_VALUE_U8; };
-template <> struct ValueTypeOf<int8_t> { static constexpr mwt_value_type value = MWT_VALUE_I8; };
-template <> struct ValueTypeOf<uint16_t> { static constexpr mwt_value_type value = MWT_VALUE_U16; };
-template <> struct ValueTypeOf<int16_t> { static constexpr mwt_value_type value = MWT_VALUE_I16; };
-template <> struct ValueTypeOf<uint32_t> { static constexpr mwt_value_type value = MWT_VALUE_U32; };
-template <> struct ValueTypeOf<int32_t> { static constexpr mwt_value_type value = MWT_VALUE_I32; };
-template <> struct ValueTypeOf<uint64_t> { static constexpr mwt_value_type value = MWT_VALUE_U64; };
-template <> struct ValueTypeOf<int64_t> { static constexpr mwt_value_type value = MWT_VALUE_I64; };
-template <> struct ValueTypeOf<float> { static constexpr mwt_value_type value = MWT_VALUE_F32; };
-template <> struct ValueTypeOf<double> { static constexpr mwt_value_type value = MWT_VALUE_F64; };
+template <>
+struct ValueTypeOf<uint8_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_U8;
+};
+template <>
+struct ValueTypeOf<int8_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_I8;
+};
+template <>
+struct ValueTypeOf<uint16_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_U16;
+};
+template <>
+struct ValueTypeOf<int16_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_I16;
+};
+template <>
+struct ValueTypeOf<uint32_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_U32;
+};
+template <>
+struct ValueTypeOf<int32_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_I32;
+};
+template <>
+struct ValueTypeOf<uint64_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_U64;
+};
+template <>
+struct ValueTypeOf<int64_t> {
+  static constexpr mwt_value_type value = MWT_VALUE_I64;
+};
+template <>
+struct ValueTypeOf<float> {
+  static constexpr mwt_value_type value = MWT_VALUE_F32;
+};
+template <>
+struct ValueTypeOf<double> {
+  static constexpr mwt_value_type value = MWT_VALUE_F64;
+};
 
 inline std::string_view view(const char* p, size_t n) {
   return n == 0 ? std::string_view() : std::string_view(p, n);
@@ -74,15 +150,23 @@ inline std::string_view view(const char* p, size_t n) {
 
 }  // namespace wrap
 
+// ---- version, names and the dtype table
 inline const char* version_string() { return mwt_version_string(); }
+inline uint32_t version_number() { return mwt_version_number(); }
+inline uint32_t abi_version() { return mwt_abi_version(); }
 inline const char* code_name(mwt_code c) { return mwt_code_name(c); }
 inline const char* format_name(mwt_format f) { return mwt_format_name(f); }
 inline const char* value_type_name(mwt_value_type t) { return mwt_value_type_name(t); }
+// Bytes of one scalar of t; 0 for STRING, ARRAY and invalid values.
+inline uint32_t value_type_size(mwt_value_type t) { return mwt_value_type_size(t); }
 // dtype names are NULL for invalid ids; "?" keeps printing code simple.
 inline const char* dtype_name(mwt_dtype d) {
   const char* n = mwt_dtype_name(d);
   return n ? n : "?";
 }
+// Elements and bytes per block; 0 for an invalid id.
+inline uint32_t dtype_block_size(mwt_dtype d) { return mwt_dtype_block_size(d); }
+inline uint32_t dtype_type_size(mwt_dtype d) { return mwt_dtype_type_size(d); }
 inline mwt_dtype dtype_from_name(const std::string& name) {
   mwt_dtype d{};
   wrap::check(mwt_dtype_from_name(name.c_str(), &d));
@@ -94,21 +178,46 @@ inline mwt_format detect_format(const std::string& path) {
   return f;
 }
 
-// Open options (limits and strictness), string-keyed as in mwt.h.
-class Options {
+// ---- conversions, dequantization and quantization (caller-owned buffers, as in mwt.h)
+inline void convert_to_f32(mwt_dtype src_dtype, const void* src, size_t n, float* dst) {
+  wrap::check(mwt_convert_to_f32(src_dtype, src, n, dst));
+}
+inline void convert_from_f32(mwt_dtype dst_dtype, const float* src, size_t n, void* dst) {
+  wrap::check(mwt_convert_from_f32(dst_dtype, src, n, dst));
+}
+inline bool can_dequantize(mwt_dtype d) { return mwt_can_dequantize(d) != 0; }
+inline void dequantize(mwt_dtype dtype, const void* src, size_t src_bytes, float* dst, size_t n) {
+  wrap::check(mwt_dequantize(dtype, src, src_bytes, dst, n));
+}
+inline void dequantize_threads(mwt_dtype dtype, const void* src, size_t src_bytes, float* dst,
+                               size_t n, int n_threads) {
+  wrap::check(mwt_dequantize_threads(dtype, src, src_bytes, dst, n, n_threads));
+}
+// "avx2" or "scalar": the kernels dequantize uses in this process.
+inline const char* active_isa() { return mwt_active_isa(); }
+inline bool can_quantize(mwt_dtype d) { return mwt_can_quantize(d) != 0; }
+inline void quantize(mwt_dtype dtype, const float* src, size_t n, void* dst, size_t dst_bytes) {
+  wrap::check(mwt_quantize(dtype, src, n, dst, dst_bytes));
+}
+// [experimental] Importance-weighted K-quants: weights holds row_len values applied per row.
+inline void quantize_weighted(mwt_dtype dtype, const float* src, size_t n, void* dst,
+                              size_t dst_bytes, const float* weights, size_t row_len) {
+  wrap::check(mwt_quantize_weighted(dtype, src, n, dst, dst_bytes, weights, row_len));
+}
+
+// ---- GGUF file types (general.file_type)
+// "Q4_K_M", ... (the GUESSED flag is ignored); nullptr for an unknown value.
+inline const char* file_type_name(uint32_t file_type) { return mwt_file_type_name(file_type); }
+inline uint32_t file_type_from_name(const std::string& name) {
+  uint32_t v = 0;
+  wrap::check(mwt_file_type_from_name(name.c_str(), &v));
+  return v;
+}
+
+// Open options (limits and strictness), string-keyed as in mwt.h: pass MWT_OPT_* keys.
+class Options : public wrap::Handle<mwt_options, mwt_options_free> {
  public:
   Options() { wrap::check(mwt_options_create(&h_)); }
-  ~Options() { mwt_options_free(h_); }
-  Options(Options&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Options& operator=(Options&& o) noexcept {
-    if (this != &o) {
-      mwt_options_free(h_);
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  Options(const Options&) = delete;
-  Options& operator=(const Options&) = delete;
 
   Options& set(const std::string& key, int64_t value) {
     wrap::check(mwt_options_set_int(h_, key.c_str(), value));
@@ -120,9 +229,6 @@ class Options {
     return v;
   }
   const mwt_options* handle() const noexcept { return h_; }
-
- private:
-  mwt_options* h_ = nullptr;
 };
 
 // One tensor's description; name, shape and data point into the File that produced it.
@@ -131,29 +237,18 @@ struct Tensor {
   mwt_dtype dtype{};
   std::vector<uint64_t> shape;  // numpy order
   uint64_t nbytes = 0;
-  uint64_t offset = 0;          // within its shard
+  uint64_t offset = 0;  // within its shard
   size_t shard = 0;
-  const void* data = nullptr;   // zero-copy; may be unaligned; nullptr for 0 bytes
+  const void* data = nullptr;  // zero-copy; may be unaligned; nullptr for 0 bytes
 };
 
 // An open, fully validated weight file. Views it hands out live as long as the File.
-class File {
+class File : public wrap::Handle<mwt_file, mwt_file_free> {
  public:
   explicit File(const std::string& path) { wrap::check(mwt_file_open(path.c_str(), nullptr, &h_)); }
   File(const std::string& path, const Options& options) {
     wrap::check(mwt_file_open(path.c_str(), options.handle(), &h_));
   }
-  ~File() { mwt_file_free(h_); }
-  File(File&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  File& operator=(File&& o) noexcept {
-    if (this != &o) {
-      mwt_file_free(h_);
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
 
   mwt_format format() const noexcept { return mwt_file_format(h_); }
   uint32_t version() const noexcept { return mwt_file_version(h_); }
@@ -163,12 +258,14 @@ class File {
   size_t shard_count() const noexcept { return mwt_file_shard_count(h_); }
   std::string shard_path(size_t i) const {
     const char* p = mwt_file_shard_path(h_, i);
-    if (p == nullptr) throw Error(MWT_E_ARGUMENT, "ARGUMENT: shard index out of range", UINT64_MAX, "");
+    if (p == nullptr)
+      throw Error(MWT_E_ARGUMENT, "ARGUMENT: shard index out of range", UINT64_MAX, "");
     return p;
   }
   std::vector<std::string> warnings() const {
     std::vector<std::string> out;
-    for (size_t i = 0, n = mwt_file_warning_count(h_); i < n; ++i) out.emplace_back(mwt_file_warning(h_, i));
+    for (size_t i = 0, n = mwt_file_warning_count(h_); i < n; ++i)
+      out.emplace_back(mwt_file_warning(h_, i));
     return out;
   }
 
@@ -215,15 +312,24 @@ class File {
     wrap::check(mwt_file_metadata_get_string(h_, i, &s, &n));
     return wrap::view(s, n);
   }
+  // Zero-copy view of a numeric array: its raw little-endian elements (possibly unaligned: copy
+  // with memcpy, mwt::value_type_size(elem_type) bytes each) and their count. Throws
+  // TYPE_MISMATCH unless the elements are exactly elem_type.
+  std::pair<const void*, uint64_t> array_data(size_t i, mwt_value_type elem_type) const {
+    const void* data = nullptr;
+    uint64_t count = 0;
+    wrap::check(mwt_file_metadata_get_array(h_, i, elem_type, &data, &count));
+    return {data, count};
+  }
   // A numeric array copied out with its exact element type.
   template <typename T>
   std::vector<T> get_array(size_t i) const {
+    constexpr mwt_value_type want = wrap::ValueTypeOf<T>::value;
     const auto [type, count] = array_info(i);
     // Let the C call report a wrong element type by name before anything is allocated.
-    if (type != wrap::ValueTypeOf<T>::value)
-      wrap::check(mwt_file_metadata_copy_array(h_, i, wrap::ValueTypeOf<T>::value, nullptr, count));
+    if (type != want) wrap::check(mwt_file_metadata_copy_array(h_, i, want, nullptr, count));
     std::vector<T> out(static_cast<size_t>(count));
-    wrap::check(mwt_file_metadata_copy_array(h_, i, wrap::ValueTypeOf<T>::value, out.data(), count));
+    wrap::check(mwt_file_metadata_copy_array(h_, i, want, out.data(), count));
     return out;
   }
   std::vector<bool> get_bool_array(size_t i) const {
@@ -271,6 +377,22 @@ class File {
     return t;
   }
 
+  // ---- quantization analysis [experimental]
+  // The JSON object of mwt_file_quantization (scheme, file type, histogram, ...).
+  std::string quantization() const {
+    char* json = nullptr;
+    size_t len = 0;
+    wrap::check(mwt_file_quantization(h_, &json, &len));
+    const std::unique_ptr<char, void (*)(char*)> owned(json, mwt_string_free);
+    return std::string(json, len);
+  }
+  // The type llama.cpp's quantizer would give each tensor (file order) for file_type.
+  std::vector<mwt_dtype> plan_quantization(uint32_t file_type) const {
+    std::vector<mwt_dtype> types(tensor_count());
+    wrap::check(mwt_file_plan_quantization(h_, file_type, types.data(), types.size()));
+    return types;
+  }
+
   const mwt_file* handle() const noexcept { return h_; }
 
  private:
@@ -284,35 +406,24 @@ class File {
   mwt_status* get_raw(size_t i, int64_t* v) const { return mwt_file_metadata_get_i64(h_, i, v); }
   mwt_status* get_raw(size_t i, float* v) const { return mwt_file_metadata_get_f32(h_, i, v); }
   mwt_status* get_raw(size_t i, double* v) const { return mwt_file_metadata_get_f64(h_, i, v); }
-
-  mwt_file* h_ = nullptr;
 };
 
 // Collects metadata and tensors, then writes GGUF or safetensors atomically (see mwt.h).
 // Tensor data is borrowed until write() returns.
-class Writer {
+class Writer : public wrap::Handle<mwt_writer, mwt_writer_free> {
  public:
   explicit Writer(mwt_format format) { wrap::check(mwt_writer_create(format, &h_)); }
-  ~Writer() { mwt_writer_free(h_); }
-  Writer(Writer&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Writer& operator=(Writer&& o) noexcept {
-    if (this != &o) {
-      mwt_writer_free(h_);
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  Writer(const Writer&) = delete;
-  Writer& operator=(const Writer&) = delete;
 
   Writer& set_alignment(uint32_t alignment) {
     wrap::check(mwt_writer_set_alignment(h_, alignment));
     return *this;
   }
   // Scalar metadata; the C++ type picks the stored type (uint32_t -> UINT32, float -> FLOAT32).
-  template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>>
+  template <typename T,
+            typename = std::enable_if_t<std::is_arithmetic_v<T> && !std::is_same_v<T, bool>>>
   Writer& add(std::string_view key, T value) {
-    wrap::check(mwt_writer_add_metadata(h_, key.data(), key.size(), wrap::ValueTypeOf<T>::value, &value));
+    wrap::check(
+        mwt_writer_add_metadata(h_, key.data(), key.size(), wrap::ValueTypeOf<T>::value, &value));
     return *this;
   }
   Writer& add_bool(std::string_view key, bool value) {
@@ -321,13 +432,14 @@ class Writer {
     return *this;
   }
   Writer& add_string(std::string_view key, std::string_view value) {
-    wrap::check(mwt_writer_add_metadata_string(h_, key.data(), key.size(), value.data(), value.size()));
+    wrap::check(
+        mwt_writer_add_metadata_string(h_, key.data(), key.size(), value.data(), value.size()));
     return *this;
   }
   template <typename T>
   Writer& add_array(std::string_view key, const std::vector<T>& values) {
-    wrap::check(mwt_writer_add_metadata_array(h_, key.data(), key.size(), wrap::ValueTypeOf<T>::value,
-                                                values.data(), values.size()));
+    wrap::check(mwt_writer_add_metadata_array(
+        h_, key.data(), key.size(), wrap::ValueTypeOf<T>::value, values.data(), values.size()));
     return *this;
   }
   Writer& add_string_array(std::string_view key, const std::vector<std::string>& values) {
@@ -340,20 +452,17 @@ class Writer {
       lens.push_back(s.size());
     }
     wrap::check(mwt_writer_add_metadata_string_array(h_, key.data(), key.size(), ptrs.data(),
-                                                       lens.data(), values.size()));
+                                                     lens.data(), values.size()));
     return *this;
   }
   // data is borrowed: keep it alive and unchanged until write() returns.
   Writer& add_tensor(std::string_view name, mwt_dtype dtype, const std::vector<uint64_t>& shape,
                      const void* data, uint64_t nbytes) {
-    wrap::check(mwt_writer_add_tensor(h_, name.data(), name.size(), dtype, shape.size(), shape.data(),
-                                        data, nbytes));
+    wrap::check(mwt_writer_add_tensor(h_, name.data(), name.size(), dtype, shape.size(),
+                                      shape.data(), data, nbytes));
     return *this;
   }
   void write(const std::string& path) { wrap::check(mwt_writer_write(h_, path.c_str())); }
-
- private:
-  mwt_writer* h_ = nullptr;
 };
 
 }  // namespace mwt

@@ -53,20 +53,20 @@ inline void require_out(T* p, const char* function, const char* name) {
 
 // Status-returning bodies: success falls through to `return nullptr`.
 #define MWT_API_BEGIN try {
-#define MWT_API_END                                                  \
-  }                                                                  \
-  catch (const mwt::detail::Error& e) {                              \
-    return mwt::capi::status_from_error(e);                          \
-  }                                                                  \
-  catch (const std::bad_alloc&) {                                    \
-    return mwt::capi::status_no_memory();                            \
-  }                                                                  \
-  catch (const std::exception& e) {                                  \
-    return mwt::capi::status_internal(e.what());                     \
-  }                                                                  \
-  catch (...) {                                                      \
-    return mwt::capi::status_internal("non-standard exception");     \
-  }                                                                  \
+#define MWT_API_END                                              \
+  }                                                              \
+  catch (const mwt::detail::Error& e) {                          \
+    return mwt::capi::status_from_error(e);                      \
+  }                                                              \
+  catch (const std::bad_alloc&) {                                \
+    return mwt::capi::status_no_memory();                        \
+  }                                                              \
+  catch (const std::exception& e) {                              \
+    return mwt::capi::status_internal(e.what());                 \
+  }                                                              \
+  catch (...) {                                                  \
+    return mwt::capi::status_internal("non-standard exception"); \
+  }                                                              \
   return nullptr;
 
 // Plain-value bodies (counts, names, lookups) cannot report a status: any exception gives the

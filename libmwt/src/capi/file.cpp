@@ -1,9 +1,13 @@
 // C ABI: format detection, opening a weight file, and the read-only accessors over its
-// metadata and tensor table. Typed getters check the stored type exactly (formats.md rule 8).
-// Accessors that only read a member of a live handle cannot throw and need no barrier.
+// metadata and tensor table. Typed getters check the stored type exactly
+// (docs/readers.md#rule-8-typed-getters-check-the-type). Accessors that only read a member of a
+// live handle cannot throw and need no barrier; those that return a status share one body,
+// read_entry.
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "capi/barrier.hpp"
 #include "formats/open.hpp"
@@ -53,22 +57,44 @@ std::string stored_type(const MetaEntry& e) {
                     e.offset, field_of(e));
 }
 
+// One out-pointer of an accessor and its name for the ARGUMENT message.
 template <typename T>
-mwt_status* get_scalar(const mwt_file* f, size_t i, T* out, ValueType want, const char* function) {
+struct Out {
+  T* ptr;
+  const char* name;
+};
+template <typename T>
+Out(T*, const char*) -> Out<T>;
+
+// The body of every status-returning accessor of entry i (metadata with At = entry_at, tensors
+// with At = tensor_at), inside the barrier: look the entry up, require every out-pointer, then
+// `read` the entry into a tuple of values (it may throw, e.g. TYPE_MISMATCH) and only then
+// store them, so the outputs stay untouched on failure.
+template <auto At, typename Read, typename... T>
+mwt_status* read_entry(const mwt_file* f, size_t i, const char* function, Read read,
+                       Out<T>... outs) {
   MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, function);
-  require_out(out, function, "out");
-  if (e.value.type != want) type_mismatch(e, value_type_name(want));
-  T v;
-  std::memcpy(&v, &e.value.scalar_bits, sizeof v);  // raw LE bytes, zero-extended
-  *out = v;
+  const auto& entry = At(f, i, function);
+  (require_out(outs.ptr, function, outs.name), ...);
+  std::apply([&](auto&&... values) { ((*outs.ptr = values), ...); }, read(entry));
   MWT_API_END
 }
 
-// The numeric array at entry i with exactly elem_type elements; TYPE_MISMATCH otherwise.
-const MetaEntry& numeric_array(const mwt_file* f, size_t i, mwt_value_type elem_type,
-                               const char* function) {
-  const MetaEntry& e = entry_at(f, i, function);
+template <typename T>
+mwt_status* get_scalar(const mwt_file* f, size_t i, T* out, ValueType want, const char* function) {
+  return read_entry<entry_at>(
+      f, i, function,
+      [want](const MetaEntry& e) {
+        if (e.value.type != want) type_mismatch(e, value_type_name(want));
+        T v;
+        std::memcpy(&v, &e.value.scalar_bits, sizeof v);  // raw LE bytes, zero-extended
+        return std::tuple(v);
+      },
+      Out{out, "out"});
+}
+
+// The numeric array at entry e with exactly elem_type elements; TYPE_MISMATCH otherwise.
+void require_numeric_array(const MetaEntry& e, mwt_value_type elem_type, const char* function) {
   const auto want = static_cast<ValueType>(elem_type);
   if (mwt::detail::value_type_size(want) == 0 ||
       static_cast<uint32_t>(elem_type) >= mwt::detail::kValueTypeCount)
@@ -76,7 +102,6 @@ const MetaEntry& numeric_array(const mwt_file* f, size_t i, mwt_value_type elem_
                                " is not a numeric value type");
   if (e.value.type != ValueType::ARRAY || e.value.elem_type != want)
     type_mismatch(e, std::string(value_type_name(want)) + " array");
-  return e;
 }
 
 }  // namespace
@@ -98,6 +123,11 @@ MWT_API mwt_status* mwt_detect_format(const char* path, mwt_format* out) {
 MWT_API const char* mwt_value_type_name(mwt_value_type type) {
   const auto t = static_cast<uint32_t>(type);
   return t < mwt::detail::kValueTypeCount ? value_type_name(static_cast<ValueType>(t)) : nullptr;
+}
+
+MWT_API uint32_t mwt_value_type_size(mwt_value_type type) {
+  const auto t = static_cast<uint32_t>(type);
+  return t < mwt::detail::kValueTypeCount ? value_type_size(static_cast<ValueType>(t)) : 0;
 }
 
 MWT_API mwt_status* mwt_file_open(const char* path, const mwt_options* options, mwt_file** out) {
@@ -122,7 +152,9 @@ MWT_API uint64_t mwt_file_data_offset(const mwt_file* f) {
   return f && f->wf ? f->wf->data_offset : 0;
 }
 MWT_API uint32_t mwt_file_alignment(const mwt_file* f) { return f && f->wf ? f->wf->alignment : 0; }
-MWT_API size_t mwt_file_shard_count(const mwt_file* f) { return f && f->wf ? f->wf->files.size() : 0; }
+MWT_API size_t mwt_file_shard_count(const mwt_file* f) {
+  return f && f->wf ? f->wf->files.size() : 0;
+}
 
 MWT_API const char* mwt_file_shard_path(const mwt_file* f, size_t i) {
   if (!f || !f->wf || i >= f->wf->files.size() || !f->wf->files[i]) return nullptr;
@@ -143,104 +175,88 @@ MWT_API size_t mwt_file_metadata_count(const mwt_file* f) {
 
 MWT_API mwt_status* mwt_file_metadata_key(const mwt_file* f, size_t i, const char** key,
                                           size_t* len) {
-  MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, "mwt_file_metadata_key");
-  require_out(key, "mwt_file_metadata_key", "key");
-  require_out(len, "mwt_file_metadata_key", "len");
-  *key = e.key.data();
-  *len = e.key.size();
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_key",
+      [](const MetaEntry& e) { return std::tuple(e.key.data(), e.key.size()); }, Out{key, "key"},
+      Out{len, "len"});
 }
 
 MWT_API int64_t mwt_file_metadata_find(const mwt_file* f, const char* key, size_t len) {
   MWT_API_BEGIN
-    if (!f || !f->wf || (key == nullptr && len != 0)) return -1;
-    return f->wf->find_metadata(std::string_view(key ? key : "", len));
+  if (!f || !f->wf || (key == nullptr && len != 0)) return -1;
+  return f->wf->find_metadata(std::string_view(key ? key : "", len));
   MWT_API_END_RETURN(-1)
 }
 
 MWT_API mwt_status* mwt_file_metadata_type(const mwt_file* f, size_t i, mwt_value_type* type) {
-  MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, "mwt_file_metadata_type");
-  require_out(type, "mwt_file_metadata_type", "type");
-  *type = static_cast<mwt_value_type>(e.value.type);
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_type",
+      [](const MetaEntry& e) { return std::tuple(static_cast<mwt_value_type>(e.value.type)); },
+      Out{type, "type"});
 }
 
 MWT_API mwt_status* mwt_file_metadata_array_info(const mwt_file* f, size_t i,
                                                  mwt_value_type* elem_type, uint64_t* count) {
-  MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, "mwt_file_metadata_array_info");
-  require_out(elem_type, "mwt_file_metadata_array_info", "elem_type");
-  require_out(count, "mwt_file_metadata_array_info", "count");
-  if (e.value.type != ValueType::ARRAY) type_mismatch(e, "an array");
-  *elem_type = static_cast<mwt_value_type>(e.value.elem_type);
-  *count = e.value.count;
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_array_info",
+      [](const MetaEntry& e) {
+        if (e.value.type != ValueType::ARRAY) type_mismatch(e, "an array");
+        return std::tuple(static_cast<mwt_value_type>(e.value.elem_type), e.value.count);
+      },
+      Out{elem_type, "elem_type"}, Out{count, "count"});
 }
 
-MWT_API mwt_status* mwt_file_metadata_get_u8(const mwt_file* f, size_t i, uint8_t* out) {
-  return get_scalar(f, i, out, ValueType::U8, "mwt_file_metadata_get_u8");
-}
-MWT_API mwt_status* mwt_file_metadata_get_i8(const mwt_file* f, size_t i, int8_t* out) {
-  return get_scalar(f, i, out, ValueType::I8, "mwt_file_metadata_get_i8");
-}
-MWT_API mwt_status* mwt_file_metadata_get_u16(const mwt_file* f, size_t i, uint16_t* out) {
-  return get_scalar(f, i, out, ValueType::U16, "mwt_file_metadata_get_u16");
-}
-MWT_API mwt_status* mwt_file_metadata_get_i16(const mwt_file* f, size_t i, int16_t* out) {
-  return get_scalar(f, i, out, ValueType::I16, "mwt_file_metadata_get_i16");
-}
-MWT_API mwt_status* mwt_file_metadata_get_u32(const mwt_file* f, size_t i, uint32_t* out) {
-  return get_scalar(f, i, out, ValueType::U32, "mwt_file_metadata_get_u32");
-}
-MWT_API mwt_status* mwt_file_metadata_get_i32(const mwt_file* f, size_t i, int32_t* out) {
-  return get_scalar(f, i, out, ValueType::I32, "mwt_file_metadata_get_i32");
-}
-MWT_API mwt_status* mwt_file_metadata_get_u64(const mwt_file* f, size_t i, uint64_t* out) {
-  return get_scalar(f, i, out, ValueType::U64, "mwt_file_metadata_get_u64");
-}
-MWT_API mwt_status* mwt_file_metadata_get_i64(const mwt_file* f, size_t i, int64_t* out) {
-  return get_scalar(f, i, out, ValueType::I64, "mwt_file_metadata_get_i64");
-}
-MWT_API mwt_status* mwt_file_metadata_get_f32(const mwt_file* f, size_t i, float* out) {
-  return get_scalar(f, i, out, ValueType::F32, "mwt_file_metadata_get_f32");
-}
-MWT_API mwt_status* mwt_file_metadata_get_f64(const mwt_file* f, size_t i, double* out) {
-  return get_scalar(f, i, out, ValueType::F64, "mwt_file_metadata_get_f64");
-}
+// The typed scalar getters of mwt.h, one per numeric value type: X(suffix, C type, ValueType).
+#define MWT_SCALAR_GETTERS_(X) \
+  X(u8, uint8_t, U8)           \
+  X(i8, int8_t, I8)            \
+  X(u16, uint16_t, U16)        \
+  X(i16, int16_t, I16)         \
+  X(u32, uint32_t, U32)        \
+  X(i32, int32_t, I32)         \
+  X(u64, uint64_t, U64)        \
+  X(i64, int64_t, I64)         \
+  X(f32, float, F32)           \
+  X(f64, double, F64)
+#define MWT_SCALAR_GETTER_(suffix, ctype, vtype)                                                \
+  MWT_API mwt_status* mwt_file_metadata_get_##suffix(const mwt_file* f, size_t i, ctype* out) { \
+    return get_scalar(f, i, out, ValueType::vtype, "mwt_file_metadata_get_" #suffix);           \
+  }
+MWT_SCALAR_GETTERS_(MWT_SCALAR_GETTER_)
+#undef MWT_SCALAR_GETTER_
+#undef MWT_SCALAR_GETTERS_
 
 MWT_API mwt_status* mwt_file_metadata_get_bool(const mwt_file* f, size_t i, int* out) {
-  MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, "mwt_file_metadata_get_bool");
-  require_out(out, "mwt_file_metadata_get_bool", "out");
-  if (e.value.type != ValueType::BOOL) type_mismatch(e, "BOOL");
-  *out = (e.value.scalar_bits & 0xff) != 0 ? 1 : 0;
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_get_bool",
+      [](const MetaEntry& e) {
+        if (e.value.type != ValueType::BOOL) type_mismatch(e, "BOOL");
+        return std::tuple((e.value.scalar_bits & 0xff) != 0 ? 1 : 0);
+      },
+      Out{out, "out"});
 }
 
 MWT_API mwt_status* mwt_file_metadata_get_string(const mwt_file* f, size_t i, const char** str,
                                                  size_t* len) {
-  MWT_API_BEGIN
-  const MetaEntry& e = entry_at(f, i, "mwt_file_metadata_get_string");
-  require_out(str, "mwt_file_metadata_get_string", "str");
-  require_out(len, "mwt_file_metadata_get_string", "len");
-  if (e.value.type != ValueType::STRING) type_mismatch(e, "STRING");
-  *str = e.value.str.data();
-  *len = e.value.str.size();
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_get_string",
+      [](const MetaEntry& e) {
+        if (e.value.type != ValueType::STRING) type_mismatch(e, "STRING");
+        return std::tuple(e.value.str.data(), e.value.str.size());
+      },
+      Out{str, "str"}, Out{len, "len"});
 }
 
 MWT_API mwt_status* mwt_file_metadata_get_array(const mwt_file* f, size_t i,
                                                 mwt_value_type elem_type, const void** data,
                                                 uint64_t* count) {
-  MWT_API_BEGIN
-  const MetaEntry& e = numeric_array(f, i, elem_type, "mwt_file_metadata_get_array");
-  require_out(data, "mwt_file_metadata_get_array", "data");
-  require_out(count, "mwt_file_metadata_get_array", "count");
-  *data = e.value.array_data;
-  *count = e.value.count;
-  MWT_API_END
+  return read_entry<entry_at>(
+      f, i, "mwt_file_metadata_get_array",
+      [elem_type](const MetaEntry& e) {
+        require_numeric_array(e, elem_type, "mwt_file_metadata_get_array");
+        return std::tuple(static_cast<const void*>(e.value.array_data), e.value.count);
+      },
+      Out{data, "data"}, Out{count, "count"});
 }
 
 MWT_API mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
@@ -248,7 +264,8 @@ MWT_API mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
                                                  uint64_t count) {
   MWT_API_BEGIN
   const char* fn = "mwt_file_metadata_copy_array";
-  const MetaEntry& e = numeric_array(f, i, elem_type, fn);
+  const MetaEntry& e = entry_at(f, i, fn);
+  require_numeric_array(e, elem_type, fn);
   if (count != e.value.count)
     bad_argument(fn, "count " + std::to_string(count) + " differs from the array's " +
                          std::to_string(e.value.count) + " elements");
@@ -262,19 +279,18 @@ MWT_API mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
 
 MWT_API mwt_status* mwt_file_metadata_get_array_string(const mwt_file* f, size_t i, uint64_t j,
                                                        const char** str, size_t* len) {
-  MWT_API_BEGIN
-  const char* fn = "mwt_file_metadata_get_array_string";
-  const MetaEntry& e = entry_at(f, i, fn);
-  require_out(str, fn, "str");
-  require_out(len, fn, "len");
-  if (e.value.type != ValueType::ARRAY || e.value.elem_type != ValueType::STRING)
-    type_mismatch(e, "STRING array");
-  if (j >= e.value.strings.size())
-    bad_argument(fn, "element index " + std::to_string(j) + " is out of range (" +
-                         std::to_string(e.value.strings.size()) + " strings)");
-  *str = e.value.strings[j].data();
-  *len = e.value.strings[j].size();
-  MWT_API_END
+  constexpr const char* fn = "mwt_file_metadata_get_array_string";
+  return read_entry<entry_at>(
+      f, i, fn,
+      [j](const MetaEntry& e) {
+        if (e.value.type != ValueType::ARRAY || e.value.elem_type != ValueType::STRING)
+          type_mismatch(e, "STRING array");
+        if (j >= e.value.strings.size())
+          bad_argument(fn, "element index " + std::to_string(j) + " is out of range (" +
+                               std::to_string(e.value.strings.size()) + " strings)");
+        return std::tuple(e.value.strings[j].data(), e.value.strings[j].size());
+      },
+      Out{str, "str"}, Out{len, "len"});
 }
 
 MWT_API size_t mwt_file_tensor_count(const mwt_file* f) {
@@ -283,66 +299,55 @@ MWT_API size_t mwt_file_tensor_count(const mwt_file* f) {
 
 MWT_API int64_t mwt_file_tensor_find(const mwt_file* f, const char* name, size_t len) {
   MWT_API_BEGIN
-    if (!f || !f->wf || (name == nullptr && len != 0)) return -1;
-    return f->wf->find_tensor(std::string_view(name ? name : "", len));
+  if (!f || !f->wf || (name == nullptr && len != 0)) return -1;
+  return f->wf->find_tensor(std::string_view(name ? name : "", len));
   MWT_API_END_RETURN(-1)
 }
 
 MWT_API mwt_status* mwt_file_tensor_name(const mwt_file* f, size_t i, const char** name,
                                          size_t* len) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_name");
-  require_out(name, "mwt_file_tensor_name", "name");
-  require_out(len, "mwt_file_tensor_name", "len");
-  *name = t.name.c_str();
-  *len = t.name.size();
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_name",
+      [](const TensorInfo& t) { return std::tuple(t.name.c_str(), t.name.size()); },
+      Out{name, "name"}, Out{len, "len"});
 }
 
 MWT_API mwt_status* mwt_file_tensor_dtype(const mwt_file* f, size_t i, mwt_dtype* out) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_dtype");
-  require_out(out, "mwt_file_tensor_dtype", "out");
-  *out = static_cast<mwt_dtype>(t.dtype);
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_dtype",
+      [](const TensorInfo& t) { return std::tuple(static_cast<mwt_dtype>(t.dtype)); },
+      Out{out, "out"});
 }
 
 MWT_API mwt_status* mwt_file_tensor_shape(const mwt_file* f, size_t i, size_t* ndim,
                                           const uint64_t** dims) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_shape");
-  require_out(ndim, "mwt_file_tensor_shape", "ndim");
-  require_out(dims, "mwt_file_tensor_shape", "dims");
-  *ndim = t.shape.size();
-  *dims = t.shape.data();
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_shape",
+      [](const TensorInfo& t) { return std::tuple(t.shape.size(), t.shape.data()); },
+      Out{ndim, "ndim"}, Out{dims, "dims"});
 }
 
 MWT_API mwt_status* mwt_file_tensor_nbytes(const mwt_file* f, size_t i, uint64_t* out) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_nbytes");
-  require_out(out, "mwt_file_tensor_nbytes", "out");
-  *out = t.nbytes;
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_nbytes", [](const TensorInfo& t) { return std::tuple(t.nbytes); },
+      Out{out, "out"});
 }
 
 MWT_API mwt_status* mwt_file_tensor_offset(const mwt_file* f, size_t i, uint64_t* offset,
                                            size_t* shard) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_offset");
-  require_out(offset, "mwt_file_tensor_offset", "offset");
-  require_out(shard, "mwt_file_tensor_offset", "shard");
-  *offset = t.offset;
-  *shard = t.file_index;
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_offset",
+      [](const TensorInfo& t) { return std::tuple(t.offset, static_cast<size_t>(t.file_index)); },
+      Out{offset, "offset"}, Out{shard, "shard"});
 }
 
 MWT_API mwt_status* mwt_file_tensor_data(const mwt_file* f, size_t i, const void** data) {
-  MWT_API_BEGIN
-  const TensorInfo& t = tensor_at(f, i, "mwt_file_tensor_data");
-  require_out(data, "mwt_file_tensor_data", "data");
-  *data = f->wf->tensor_data(t);
-  MWT_API_END
+  return read_entry<tensor_at>(
+      f, i, "mwt_file_tensor_data",
+      [f](const TensorInfo& t) {
+        return std::tuple(static_cast<const void*>(f->wf->tensor_data(t)));
+      },
+      Out{data, "data"});
 }
 
 }  // extern "C"

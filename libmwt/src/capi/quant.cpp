@@ -6,9 +6,9 @@
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
-#include "quant/dequantize.hpp"
 #include "core/isa.hpp"
 #include "quant/dequant_scalar.hpp"
+#include "quant/dequantize.hpp"
 #include "quant/quantize.hpp"
 
 namespace {
@@ -41,8 +41,8 @@ void dequantize_checked(const char* function, mwt_dtype dtype, const void* src, 
 
 extern "C" {
 
-MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_bytes,
-                                   float* dst, size_t n) {
+MWT_API mwt_status* mwt_dequantize(mwt_dtype dtype, const void* src, size_t src_bytes, float* dst,
+                                   size_t n) {
   MWT_API_BEGIN
   dequantize_checked("mwt_dequantize", dtype, src, src_bytes, dst, n, 0);
   MWT_API_END
@@ -73,8 +73,7 @@ MWT_API mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n, vo
 }
 
 MWT_API mwt_status* mwt_quantize_weighted(mwt_dtype dtype, const float* src, size_t n, void* dst,
-                                          size_t dst_bytes, const float* weights,
-                                          size_t row_len) {
+                                          size_t dst_bytes, const float* weights, size_t row_len) {
   MWT_API_BEGIN
   if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_quantize_weighted", "src is NULL");
   if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_quantize_weighted", "dst is NULL");

@@ -1,13 +1,14 @@
 // C ABI: the quantization report (analysis/scheme.hpp) and GGUF file types with llama.cpp's
 // per-tensor plan (analysis/ftype.hpp).
+#include "analysis/scheme.hpp"
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
 
-#include "capi/barrier.hpp"
 #include "analysis/ftype.hpp"
-#include "analysis/scheme.hpp"
+#include "capi/barrier.hpp"
 
 extern "C" {
 
@@ -30,7 +31,8 @@ MWT_API mwt_status* mwt_file_quantization(const mwt_file* file, char** json, siz
 MWT_API void mwt_string_free(char* str) { std::free(str); }
 
 MWT_API const char* mwt_file_type_name(uint32_t file_type) {
-  const auto* ft = mwt::detail::analysis::file_type_info(file_type & ~mwt::detail::analysis::kFileTypeGuessed);
+  const auto* ft =
+      mwt::detail::analysis::file_type_info(file_type & ~mwt::detail::analysis::kFileTypeGuessed);
   return ft != nullptr ? ft->name.data() : nullptr;  // names are string literals
 }
 
@@ -40,8 +42,9 @@ MWT_API mwt_status* mwt_file_type_from_name(const char* name, uint32_t* out) {
   mwt::capi::require_out(out, "mwt_file_type_from_name", "out");
   const auto* ft = mwt::detail::analysis::file_type_from_name(name);
   if (ft == nullptr)
-    mwt::capi::bad_argument("mwt_file_type_from_name",
-                            "\"" + mwt::detail::escape_for_message(name) + "\" is not a GGUF file type");
+    mwt::capi::bad_argument(
+        "mwt_file_type_from_name",
+        "\"" + mwt::detail::escape_for_message(name) + "\" is not a GGUF file type");
   *out = ft->value;
   MWT_API_END
 }

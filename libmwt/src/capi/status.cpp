@@ -70,9 +70,9 @@ MWT_API void mwt_status_free(mwt_status* status) {
 }
 
 MWT_API const char* mwt_code_name(mwt_code code) {
-  const int c = static_cast<int>(code);
-  if (c < MWT_OK || c > MWT_E_NO_MEMORY) return "UNKNOWN";
-  return mwt::detail::code_name(static_cast<mwt::detail::Code>(c));
+  // Code's underlying type is int, so any value converts; one outside MWT_ERROR_CODES falls
+  // through code_name's switch to "UNKNOWN".
+  return mwt::detail::code_name(static_cast<mwt::detail::Code>(static_cast<int>(code)));
 }
 
 }  // extern "C"

@@ -15,11 +15,17 @@ const DTypeInfo* info_of(mwt_dtype d) noexcept {
   return mwt::detail::dtype_info(static_cast<uint32_t>(d));
 }
 
-// n elements of both sides must be addressable; a NULL buffer is only allowed for n == 0.
-void check_buffers(const char* function, const void* src, const void* dst, size_t n) {
-  if (n == 0) return;
-  if (src == nullptr) mwt::capi::bad_argument(function, "src is NULL");
-  if (dst == nullptr) mwt::capi::bad_argument(function, "dst is NULL");
+// The body of both conversions: n elements of both sides must be addressable (a NULL buffer is
+// only allowed for n == 0), then `convert` runs inside the barrier.
+template <typename Src, typename Dst>
+mwt_status* convert_checked(const char* function,
+                            void (*convert)(DType, const Src*, uint64_t, Dst*), mwt_dtype dtype,
+                            const Src* src, size_t n, Dst* dst) {
+  MWT_API_BEGIN
+  if (n > 0 && src == nullptr) mwt::capi::bad_argument(function, "src is NULL");
+  if (n > 0 && dst == nullptr) mwt::capi::bad_argument(function, "dst is NULL");
+  convert(static_cast<DType>(dtype), src, static_cast<uint64_t>(n), dst);
+  MWT_API_END
 }
 
 }  // namespace
@@ -60,20 +66,15 @@ MWT_API mwt_status* mwt_dtype_from_name(const char* name, mwt_dtype* out) {
   MWT_API_END
 }
 
-MWT_API mwt_status* mwt_convert_to_f32(mwt_dtype src_dtype, const void* src, size_t n,
-                                       float* dst) {
-  MWT_API_BEGIN
-  check_buffers("mwt_convert_to_f32", src, dst, n);
-  mwt::detail::convert_to_f32(static_cast<DType>(src_dtype), src, static_cast<uint64_t>(n), dst);
-  MWT_API_END
+MWT_API mwt_status* mwt_convert_to_f32(mwt_dtype src_dtype, const void* src, size_t n, float* dst) {
+  return convert_checked("mwt_convert_to_f32", &mwt::detail::convert_to_f32, src_dtype, src, n,
+                         dst);
 }
 
 MWT_API mwt_status* mwt_convert_from_f32(mwt_dtype dst_dtype, const float* src, size_t n,
                                          void* dst) {
-  MWT_API_BEGIN
-  check_buffers("mwt_convert_from_f32", src, dst, n);
-  mwt::detail::convert_from_f32(static_cast<DType>(dst_dtype), src, static_cast<uint64_t>(n), dst);
-  MWT_API_END
+  return convert_checked("mwt_convert_from_f32", &mwt::detail::convert_from_f32, dst_dtype, src, n,
+                         dst);
 }
 
 }  // extern "C"

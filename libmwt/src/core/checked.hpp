@@ -8,19 +8,23 @@
 
 namespace mwt::detail {
 
+// The OVERFLOW error of `a op b`; out of line of the callers' fast paths.
+[[noreturn, gnu::cold]] inline void fail_overflow(const char* what, uint64_t a, const char* op,
+                                                  uint64_t b, uint64_t offset) {
+  fail(Code::OVERFLOW,
+       std::string(what) + ": " + std::to_string(a) + op + std::to_string(b) + " overflows 64 bits",
+       offset, what);
+}
+
 inline uint64_t checked_add(uint64_t a, uint64_t b, const char* what, uint64_t offset = kNoOffset) {
   uint64_t r;
-  if (__builtin_add_overflow(a, b, &r))
-    fail(Code::OVERFLOW, std::string(what) + ": " + std::to_string(a) + " + " + std::to_string(b) +
-                             " overflows 64 bits", offset, what);
+  if (__builtin_add_overflow(a, b, &r)) fail_overflow(what, a, " + ", b, offset);
   return r;
 }
 
 inline uint64_t checked_mul(uint64_t a, uint64_t b, const char* what, uint64_t offset = kNoOffset) {
   uint64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    fail(Code::OVERFLOW, std::string(what) + ": " + std::to_string(a) + " * " + std::to_string(b) +
-                             " overflows 64 bits", offset, what);
+  if (__builtin_mul_overflow(a, b, &r)) fail_overflow(what, a, " * ", b, offset);
   return r;
 }
 

@@ -8,40 +8,10 @@ namespace mwt::detail {
 const char* code_name(Code c) noexcept {
   switch (c) {
     case Code::OK: return "OK";
-    case Code::INTERNAL: return "INTERNAL";
-    case Code::IO: return "IO";
-    case Code::TRUNCATED: return "TRUNCATED";
-    case Code::BAD_MAGIC: return "BAD_MAGIC";
-    case Code::UNSUPPORTED_VERSION: return "UNSUPPORTED_VERSION";
-    case Code::UNSUPPORTED_FORMAT: return "UNSUPPORTED_FORMAT";
-    case Code::UNSUPPORTED_FEATURE: return "UNSUPPORTED_FEATURE";
-    case Code::HEADER_TOO_LARGE: return "HEADER_TOO_LARGE";
-    case Code::BAD_ENCODING: return "BAD_ENCODING";
-    case Code::BAD_SYNTAX: return "BAD_SYNTAX";
-    case Code::DEPTH_LIMIT: return "DEPTH_LIMIT";
-    case Code::LIMIT_EXCEEDED: return "LIMIT_EXCEEDED";
-    case Code::DUPLICATE: return "DUPLICATE";
-    case Code::BAD_DTYPE: return "BAD_DTYPE";
-    case Code::BAD_SHAPE: return "BAD_SHAPE";
-    case Code::OVERFLOW: return "OVERFLOW";
-    case Code::BAD_OFFSETS: return "BAD_OFFSETS";
-    case Code::SIZE_MISMATCH: return "SIZE_MISMATCH";
-    case Code::OUT_OF_BOUNDS: return "OUT_OF_BOUNDS";
-    case Code::TRAILING_DATA: return "TRAILING_DATA";
-    case Code::BAD_ALIGNMENT: return "BAD_ALIGNMENT";
-    case Code::TYPE_MISMATCH: return "TYPE_MISMATCH";
-    case Code::FORBIDDEN_GLOBAL: return "FORBIDDEN_GLOBAL";
-    case Code::UNSUPPORTED_OPCODE: return "UNSUPPORTED_OPCODE";
-    case Code::BAD_PICKLE: return "BAD_PICKLE";
-    case Code::BAD_STORAGE: return "BAD_STORAGE";
-    case Code::PICKLE_DISALLOWED: return "PICKLE_DISALLOWED";
-    case Code::ARCHIVE_INCONSISTENT: return "ARCHIVE_INCONSISTENT";
-    case Code::ARCHIVE_OVERLAP: return "ARCHIVE_OVERLAP";
-    case Code::CRC: return "CRC";
-    case Code::PATH_ESCAPE: return "PATH_ESCAPE";
-    case Code::CYCLE: return "CYCLE";
-    case Code::ARGUMENT: return "ARGUMENT";
-    case Code::NO_MEMORY: return "NO_MEMORY";
+#define MWT_DETAIL_CODE_CASE_(name, value, description) \
+  case Code::name: return #name;
+      MWT_ERROR_CODES(MWT_DETAIL_CODE_CASE_)
+#undef MWT_DETAIL_CODE_CASE_
   }
   return "UNKNOWN";
 }
