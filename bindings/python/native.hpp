@@ -2,12 +2,12 @@
 // matching mwt.MwtError subclass), a held buffer view, and the per-area registration hooks.
 // The bindings use only the public C ABI (mwt.h).
 #pragma once
-#include <pybind11/numpy.h>
-#include <pybind11/pybind11.h>
-
 #include <cstdint>
 #include <exception>
 #include <string>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
 
 #include "mwt/mwt.h"
 
@@ -35,6 +35,9 @@ class StatusError : public std::exception {
 
 // Throws StatusError for a non-NULL status (which it frees). Needs no GIL.
 void check(mwt_status* status);
+// The dtype of a name (ggml or safetensors spelling); mwt.BadDtypeError if unknown. Every
+// binding that takes a dtype name uses this (defined with the dtype table, register_convert.cpp).
+mwt_dtype dtype_from_name(const std::string& name);
 // Errors found by the bindings themselves, reported with the same classes as the library's.
 [[noreturn]] void fail(mwt_code code, const std::string& message);
 
@@ -44,7 +47,8 @@ void check(mwt_status* status);
 class BufferView {
  public:
   explicit BufferView(py::handle obj) {
-    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) throw py::error_already_set();
+    if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0)
+      throw py::error_already_set();
   }
   ~BufferView() { PyBuffer_Release(&view_); }
   BufferView(const BufferView&) = delete;

@@ -5,13 +5,14 @@
 #include "native.hpp"
 
 namespace mwt_py {
-namespace {
 
-mwt_dtype lookup(const std::string& name) {
+mwt_dtype dtype_from_name(const std::string& name) {
   mwt_dtype dt;
   check(mwt_dtype_from_name(name.c_str(), &dt));
   return dt;
 }
+
+namespace {
 
 // Number of elements `nbytes` of packed `dt` data hold (whole blocks only).
 size_t elements_in(mwt_dtype dt, size_t nbytes, const std::string& name) {
@@ -23,7 +24,7 @@ size_t elements_in(mwt_dtype dt, size_t nbytes, const std::string& name) {
 }
 
 py::array_t<float> to_f32(const py::object& raw, const std::string& dtype_name) {
-  const mwt_dtype dt = lookup(dtype_name);
+  const mwt_dtype dt = dtype_from_name(dtype_name);
   BufferView src(raw);
   const size_t n = elements_in(dt, src.size(), dtype_name);
   py::array_t<float> out(static_cast<py::ssize_t>(n));
@@ -36,9 +37,10 @@ py::array_t<float> to_f32(const py::object& raw, const std::string& dtype_name) 
 }
 
 // Returns the packed bytes as a 1-D uint8 array; Python views it with the element type.
-py::array_t<uint8_t> from_f32(const py::array_t<float, py::array::c_style | py::array::forcecast>& x,
-                              const std::string& dtype_name) {
-  const mwt_dtype dt = lookup(dtype_name);
+py::array_t<uint8_t> from_f32(
+    const py::array_t<float, py::array::c_style | py::array::forcecast>& x,
+    const std::string& dtype_name) {
+  const mwt_dtype dt = dtype_from_name(dtype_name);
   const size_t n = static_cast<size_t>(x.size());
   const uint32_t block = mwt_dtype_block_size(dt), size = mwt_dtype_type_size(dt);
   if (n % block != 0)
@@ -72,8 +74,10 @@ void register_convert(py::module_& m) {
         return out;
       },
       "[(id, name, block_size, type_size)] for every valid dtype id.");
-  m.def("dtype_from_name", [](const std::string& name) { return static_cast<int>(lookup(name)); },
-        py::arg("name"));
+  m.def(
+      "dtype_from_name",
+      [](const std::string& name) { return static_cast<int>(dtype_from_name(name)); },
+      py::arg("name"));
   m.def("convert_to_f32", &to_f32, py::arg("raw"), py::arg("dtype"),
         "Packed `dtype` bytes (any C-contiguous buffer) -> 1-D float32 array.");
   m.def("convert_from_f32", &from_f32, py::arg("x"), py::arg("dtype"),

@@ -1,6 +1,7 @@
 // File area: mwt_file (open, header facts, metadata, tensor table, zero-copy tensor views) and
 // format detection. Tensor views are numpy arrays whose base is the File object, so the memory
 // map lives until the last view and the last Python reference are gone.
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -43,38 +44,87 @@ std::unique_ptr<File> open_file(const std::string& path, const py::dict& options
   return std::make_unique<File>(f);
 }
 
-const char* numpy_descr(mwt_value_type t) {
+// The numpy dtype of a scalar value type ("<u4", "?", ...), or "" for STRING, ARRAY and invalid
+// ids: the numpy kind is this table's, the width is the library's (mwt_value_type_size).
+std::string numpy_descr(mwt_value_type t) {
+  char kind = 0;
   switch (t) {
-    case MWT_VALUE_U8: return "u1";
-    case MWT_VALUE_I8: return "i1";
-    case MWT_VALUE_U16: return "<u2";
-    case MWT_VALUE_I16: return "<i2";
-    case MWT_VALUE_U32: return "<u4";
-    case MWT_VALUE_I32: return "<i4";
-    case MWT_VALUE_F32: return "<f4";
+    case MWT_VALUE_U8:
+    case MWT_VALUE_U16:
+    case MWT_VALUE_U32:
+    case MWT_VALUE_U64: kind = 'u'; break;
+    case MWT_VALUE_I8:
+    case MWT_VALUE_I16:
+    case MWT_VALUE_I32:
+    case MWT_VALUE_I64: kind = 'i'; break;
+    case MWT_VALUE_F32:
+    case MWT_VALUE_F64: kind = 'f'; break;
     case MWT_VALUE_BOOL: return "?";
-    case MWT_VALUE_U64: return "<u8";
-    case MWT_VALUE_I64: return "<i8";
-    case MWT_VALUE_F64: return "<f8";
-    default: return nullptr;
+    default: return std::string();
   }
+  const uint32_t size = mwt_value_type_size(t);
+  return size ? "<" + std::string(1, kind) + std::to_string(size) : std::string();
 }
 
 void make_readonly(py::array& a) { a.attr("flags").attr("writeable") = false; }
 
 py::object scalar_value(const mwt_file* f, size_t i, mwt_value_type t) {
   switch (t) {
-    case MWT_VALUE_U8: { uint8_t v; check(mwt_file_metadata_get_u8(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_I8: { int8_t v; check(mwt_file_metadata_get_i8(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_U16: { uint16_t v; check(mwt_file_metadata_get_u16(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_I16: { int16_t v; check(mwt_file_metadata_get_i16(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_U32: { uint32_t v; check(mwt_file_metadata_get_u32(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_I32: { int32_t v; check(mwt_file_metadata_get_i32(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_U64: { uint64_t v; check(mwt_file_metadata_get_u64(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_I64: { int64_t v; check(mwt_file_metadata_get_i64(f, i, &v)); return py::int_(v); }
-    case MWT_VALUE_F32: { float v; check(mwt_file_metadata_get_f32(f, i, &v)); return py::float_(v); }
-    case MWT_VALUE_F64: { double v; check(mwt_file_metadata_get_f64(f, i, &v)); return py::float_(v); }
-    case MWT_VALUE_BOOL: { int v; check(mwt_file_metadata_get_bool(f, i, &v)); return py::bool_(v != 0); }
+    case MWT_VALUE_U8: {
+      uint8_t v;
+      check(mwt_file_metadata_get_u8(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_I8: {
+      int8_t v;
+      check(mwt_file_metadata_get_i8(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_U16: {
+      uint16_t v;
+      check(mwt_file_metadata_get_u16(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_I16: {
+      int16_t v;
+      check(mwt_file_metadata_get_i16(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_U32: {
+      uint32_t v;
+      check(mwt_file_metadata_get_u32(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_I32: {
+      int32_t v;
+      check(mwt_file_metadata_get_i32(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_U64: {
+      uint64_t v;
+      check(mwt_file_metadata_get_u64(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_I64: {
+      int64_t v;
+      check(mwt_file_metadata_get_i64(f, i, &v));
+      return py::int_(v);
+    }
+    case MWT_VALUE_F32: {
+      float v;
+      check(mwt_file_metadata_get_f32(f, i, &v));
+      return py::float_(v);
+    }
+    case MWT_VALUE_F64: {
+      double v;
+      check(mwt_file_metadata_get_f64(f, i, &v));
+      return py::float_(v);
+    }
+    case MWT_VALUE_BOOL: {
+      int v;
+      check(mwt_file_metadata_get_bool(f, i, &v));
+      return py::bool_(v != 0);
+    }
     case MWT_VALUE_STRING: {
       const char* s = nullptr;
       size_t n = 0;
@@ -98,9 +148,10 @@ py::object array_value(const mwt_file* f, size_t i, mwt_value_type elem, uint64_
     }
     return out;
   }
-  const char* descr = numpy_descr(elem);
-  if (!descr)
-    fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) + " is an array of unexpected type " +
+  const std::string descr = numpy_descr(elem);
+  if (descr.empty())
+    fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) +
+                             " is an array of unexpected type " +
                              std::to_string(static_cast<int>(elem)));
   py::array out(py::dtype(descr), std::vector<py::ssize_t>{static_cast<py::ssize_t>(count)});
   if (count) check(mwt_file_metadata_copy_array(f, i, elem, out.mutable_data(), count));
@@ -189,7 +240,8 @@ py::list tensor_objects(const File& file, const py::object& cls, const py::objec
   const mwt_file* f = file.get();
   const size_t n = mwt_file_tensor_count(f);
   const bool have_names = !names.is_none();
-  if (have_names && (!PyList_Check(names.ptr()) || static_cast<size_t>(PyList_GET_SIZE(names.ptr())) != n))
+  if (have_names &&
+      (!PyList_Check(names.ptr()) || static_cast<size_t>(PyList_GET_SIZE(names.ptr())) != n))
     fail(MWT_E_ARGUMENT, "names does not match the tensor table");
   PyTypeObject* type = tensor_class(cls);
   py::list out(n);
@@ -201,7 +253,8 @@ py::list tensor_objects(const File& file, const py::object& cls, const py::objec
       check(mwt_file_tensor_name(f, i, &s, &len));
       decoded = name_str(s, len);
     }
-    PyObject* name = have_names ? PyList_GET_ITEM(names.ptr(), static_cast<Py_ssize_t>(i)) : decoded.ptr();
+    PyObject* name =
+        have_names ? PyList_GET_ITEM(names.ptr(), static_cast<Py_ssize_t>(i)) : decoded.ptr();
     auto t = py::reinterpret_steal<py::object>(make_tensor(type, owner.ptr(), f, i, name));
     if (pairs) {
       py::tuple pair = py::make_tuple(py::reinterpret_borrow<py::object>(name), std::move(t));
@@ -247,7 +300,8 @@ py::array tensor_view(const py::object& self, size_t i, const py::object& dtype)
     strides[d] = stride;
     stride *= shape[d];
   }
-  const bool aligned = reinterpret_cast<uintptr_t>(data) % static_cast<uintptr_t>(dt.alignment()) == 0;
+  const bool aligned =
+      reinterpret_cast<uintptr_t>(data) % static_cast<uintptr_t>(dt.alignment()) == 0;
   py::array out;
   if (data && aligned) {
     out = py::array(dt, shape, strides, data, self);
@@ -267,8 +321,9 @@ py::list string_list(const mwt_file* f, size_t (*count)(const mwt_file*),
     const char* s = item(f, i);
     const size_t len = s ? std::strlen(s) : 0;
     // Shard paths round-trip through os.fsencode; warnings are messages.
-    PyObject* u = fs_path ? PyUnicode_DecodeFSDefaultAndSize(s ? s : "", static_cast<Py_ssize_t>(len))
-                          : PyUnicode_DecodeUTF8(s ? s : "", static_cast<Py_ssize_t>(len), "replace");
+    PyObject* u = fs_path
+                      ? PyUnicode_DecodeFSDefaultAndSize(s ? s : "", static_cast<Py_ssize_t>(len))
+                      : PyUnicode_DecodeUTF8(s ? s : "", static_cast<Py_ssize_t>(len), "replace");
     if (!u) throw py::error_already_set();
     out[i] = py::reinterpret_steal<py::object>(u);
   }
@@ -278,24 +333,31 @@ py::list string_list(const mwt_file* f, size_t (*count)(const mwt_file*),
 }  // namespace
 
 void register_file(py::module_& m) {
-  py::class_<File>(m, "File", "An open mwt_file. Freed when the last reference (including "
-                              "tensor views, whose base it is) goes away.")
-      .def_property_readonly("format", [](const File& f) {
-        return std::string(mwt_format_name(mwt_file_format(f.get())));
-      })
+  py::class_<File>(m, "File",
+                   "An open mwt_file. Freed when the last reference (including "
+                   "tensor views, whose base it is) goes away.")
+      .def_property_readonly(
+          "format",
+          [](const File& f) { return std::string(mwt_format_name(mwt_file_format(f.get()))); })
       .def_property_readonly("version", [](const File& f) { return mwt_file_version(f.get()); })
       .def_property_readonly("size", [](const File& f) { return mwt_file_size(f.get()); })
-      .def_property_readonly("data_offset", [](const File& f) { return mwt_file_data_offset(f.get()); })
+      .def_property_readonly("data_offset",
+                             [](const File& f) { return mwt_file_data_offset(f.get()); })
       .def_property_readonly("alignment", [](const File& f) { return mwt_file_alignment(f.get()); })
-      .def_property_readonly("shards", [](const File& f) {
-        return string_list(f.get(), mwt_file_shard_count, mwt_file_shard_path, true);
-      })
-      .def_property_readonly("warnings", [](const File& f) {
-        return string_list(f.get(), mwt_file_warning_count, mwt_file_warning, false);
-      })
+      .def_property_readonly("shards",
+                             [](const File& f) {
+                               return string_list(f.get(), mwt_file_shard_count,
+                                                  mwt_file_shard_path, true);
+                             })
+      .def_property_readonly("warnings",
+                             [](const File& f) {
+                               return string_list(f.get(), mwt_file_warning_count, mwt_file_warning,
+                                                  false);
+                             })
       .def("metadata_keys", &metadata_keys)
       .def("metadata_value", &metadata_value, py::arg("index"))
-      .def_property_readonly("tensor_count", [](const File& f) { return mwt_file_tensor_count(f.get()); })
+      .def_property_readonly("tensor_count",
+                             [](const File& f) { return mwt_file_tensor_count(f.get()); })
       .def("tensor_names", &tensor_names)
       .def("tensor_objects", &tensor_objects, py::arg("cls"), py::arg("owner"), py::arg("names"),
            py::arg("pairs"))
@@ -303,7 +365,8 @@ void register_file(py::module_& m) {
           "tensor_object",
           [](const File& file, const py::object& cls, const py::object& owner, size_t i,
              const py::str& name) {
-            if (i >= mwt_file_tensor_count(file.get())) fail(MWT_E_ARGUMENT, "tensor index out of range");
+            if (i >= mwt_file_tensor_count(file.get()))
+              fail(MWT_E_ARGUMENT, "tensor index out of range");
             return py::reinterpret_steal<py::object>(
                 make_tensor(tensor_class(cls), owner.ptr(), file.get(), i, name.ptr()));
           },
@@ -347,6 +410,37 @@ void register_file(py::module_& m) {
         return v;
       },
       py::arg("name"));
+  m.def(
+      "value_types",
+      [] {
+        // GGUF's value-type ids are small; scan past the last so a new type shows up by itself.
+        py::list out;
+        for (int id = 0; id < 64; ++id) {
+          const auto t = static_cast<mwt_value_type>(id);
+          const char* name = mwt_value_type_name(t);
+          if (!name) continue;
+          const std::string descr = numpy_descr(t);
+          out.append(py::make_tuple(id, name, mwt_value_type_size(t),
+                                    descr.empty() ? py::object(py::none()) : py::str(descr)));
+        }
+        return out;
+      },
+      "[(id, name, size, numpy dtype or None)] for every metadata value type (GGUF's numbering; "
+      "size 0 and no numpy dtype for STRING and ARRAY).");
+  m.def(
+      "option_table",
+      [] {
+        py::list out;
+#define MWT_PY_OPTION_ROW_(id, key, kind, default_value, min_value, max_value, meaning)       \
+  out.append(py::make_tuple(key, #kind, static_cast<int64_t>(default_value),                  \
+                            static_cast<int64_t>(min_value), static_cast<int64_t>(max_value), \
+                            meaning));
+        MWT_OPTION_KEYS(MWT_PY_OPTION_ROW_)
+#undef MWT_PY_OPTION_ROW_
+        return out;
+      },
+      "[(key, kind, default, min, max, meaning)] for every open option: mwt.h's MWT_OPTION_KEYS "
+      "(kind 'LIMIT' or 'FLAG').");
   m.def("open", &open_file, py::arg("path"), py::arg("options"),
         "Open and validate a weight file; options maps mwt.h option keys to ints.");
   m.def(

@@ -1,4 +1,5 @@
-// Status and version area: mwt_status → mwt.MwtError subclasses, code/type/format names, versions.
+// Status and version area: mwt_status → mwt.MwtError subclasses, the error-code table
+// (mwt.h's MWT_ERROR_CODES, which mwt._errors builds its classes from), format names, versions.
 #include <string>
 
 #include "native.hpp"
@@ -65,17 +66,24 @@ void register_status(py::module_& m) {
     }
   });
 
-  m.def("code_name", [](int code) { return std::string(mwt_code_name(static_cast<mwt_code>(code))); },
-        py::arg("code"), "mwt_code_name: 'TRUNCATED', ...; 'UNKNOWN' outside the enum.");
   m.def(
-      "value_type_name",
-      [](int type) -> py::object {
-        const char* name = mwt_value_type_name(static_cast<mwt_value_type>(type));
-        return name ? py::object(py::str(name)) : py::object(py::none());
+      "code_name", [](int code) { return std::string(mwt_code_name(static_cast<mwt_code>(code))); },
+      py::arg("code"), "mwt_code_name: 'TRUNCATED', ...; 'UNKNOWN' outside the enum.");
+  m.def(
+      "error_codes",
+      [] {
+        py::list out;
+#define MWT_PY_ERROR_ROW_(name, value, description) \
+  out.append(py::make_tuple(#name, static_cast<int>(value), description));
+        MWT_ERROR_CODES(MWT_PY_ERROR_ROW_)
+#undef MWT_PY_ERROR_ROW_
+        return out;
       },
-      py::arg("type"), "mwt_value_type_name: 'UINT32', ...; None for an invalid id.");
-  m.def("format_name", [](int f) { return std::string(mwt_format_name(static_cast<mwt_format>(f))); },
-        py::arg("format"));
+      "[(name, value, description)] for every error code but OK, in value order: mwt.h's "
+      "MWT_ERROR_CODES.");
+  m.def(
+      "format_name", [](int f) { return std::string(mwt_format_name(static_cast<mwt_format>(f))); },
+      py::arg("format"));
   m.def("version_string", [] { return std::string(mwt_version_string()); });
   m.def("version_number", [] { return mwt_version_number(); });
   m.def("abi_version", [] { return mwt_abi_version(); });

@@ -12,8 +12,7 @@ namespace mwt_py {
 namespace {
 
 struct TensorObject {
-  PyObject_HEAD
-  PyObject* file;  // the mwt.WeightFile
+  PyObject_HEAD PyObject* file;  // the mwt.WeightFile
   PyObject* name;
   PyObject* dtype;
   PyObject* shape;
@@ -53,13 +52,12 @@ void tensor_dealloc(PyObject* self) {
 // TensorBase(file, index, name, dtype, shape, nbytes, offset, shard): the Python-level
 // constructor, kept so code that builds a Tensor by hand still can.
 PyObject* tensor_new(PyTypeObject* type, PyObject* args, PyObject* kwargs) {
-  static const char* kw[] = {"file", "index", "name", "dtype", "shape", "nbytes", "offset", "shard",
-                             nullptr};
+  static const char* kw[] = {"file",   "index",  "name",  "dtype", "shape",
+                             "nbytes", "offset", "shard", nullptr};
   PyObject *file, *name, *dtype, *shape, *nbytes, *offset, *shard;
   Py_ssize_t index;
-  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OnUUO!OOO", const_cast<char**>(kw), &file,
-                                   &index, &name, &dtype, &PyTuple_Type, &shape, &nbytes, &offset,
-                                   &shard))
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OnUUO!OOO", const_cast<char**>(kw), &file, &index,
+                                   &name, &dtype, &PyTuple_Type, &shape, &nbytes, &offset, &shard))
     return nullptr;
   auto* t = reinterpret_cast<TensorObject*>(type->tp_alloc(type, 0));
   if (!t) return nullptr;
@@ -99,8 +97,11 @@ PyType_Slot tensor_slots[] = {
 };
 
 PyType_Spec tensor_spec = {
-    "mwt._native.TensorBase", sizeof(TensorObject), 0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, tensor_slots,
+    "mwt._native.TensorBase",
+    sizeof(TensorObject),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    tensor_slots,
 };
 
 PyObject* new_ref(PyObject* o) {
@@ -145,7 +146,8 @@ PyObject* make_tensor(PyTypeObject* cls, PyObject* file, const mwt_file* f, size
   o->dtype = dtype_str(dt);
   o->shape = new_ref(PyTuple_New(static_cast<Py_ssize_t>(ndim)));
   for (size_t d = 0; d < ndim; ++d)
-    PyTuple_SET_ITEM(o->shape, static_cast<Py_ssize_t>(d), new_ref(PyLong_FromUnsignedLongLong(dims[d])));
+    PyTuple_SET_ITEM(o->shape, static_cast<Py_ssize_t>(d),
+                     new_ref(PyLong_FromUnsignedLongLong(dims[d])));
   PyObject_GC_UnTrack(o->shape);  // ints only: what the collector itself would do on its next pass
   o->nbytes = new_ref(PyLong_FromUnsignedLongLong(nbytes));
   o->offset = new_ref(PyLong_FromUnsignedLongLong(offset));

@@ -15,9 +15,12 @@ class Writer {
  public:
   explicit Writer(const std::string& format) {
     mwt_format f;
-    if (format == "gguf") f = MWT_FORMAT_GGUF;
-    else if (format == "safetensors") f = MWT_FORMAT_SAFETENSORS;
-    else fail(MWT_E_ARGUMENT, "writer format must be 'gguf' or 'safetensors', not '" + format + "'");
+    if (format == "gguf")
+      f = MWT_FORMAT_GGUF;
+    else if (format == "safetensors")
+      f = MWT_FORMAT_SAFETENSORS;
+    else
+      fail(MWT_E_ARGUMENT, "writer format must be 'gguf' or 'safetensors', not '" + format + "'");
     check(mwt_writer_create(f, &w_));
   }
   ~Writer() { mwt_writer_free(w_); }
@@ -29,7 +32,7 @@ class Writer {
   // One scalar: `value` holds exactly the type's little-endian bytes (BOOL: one byte 0/1).
   void add_scalar(const std::string& key, int type, const py::bytes& value) {
     const std::string v = value;
-    const uint32_t want = scalar_size(type);
+    const uint32_t want = mwt_value_type_size(static_cast<mwt_value_type>(type));
     if (want == 0 || v.size() != want)
       fail(MWT_E_ARGUMENT, "metadata value for type " + std::to_string(type) + " must be " +
                                std::to_string(want) + " bytes, got " + std::to_string(v.size()));
@@ -44,7 +47,7 @@ class Writer {
   // A numeric array from packed little-endian elements (any buffer; copied by the C writer).
   void add_array(const std::string& key, int elem_type, const py::object& data) {
     BufferView buf(data);
-    const uint32_t size = scalar_size(elem_type);
+    const uint32_t size = mwt_value_type_size(static_cast<mwt_value_type>(elem_type));
     if (size == 0 || buf.size() % size != 0)
       fail(MWT_E_ARGUMENT, "array data of " + std::to_string(buf.size()) +
                                " bytes is not a whole number of elements of type " +
@@ -54,23 +57,28 @@ class Writer {
                                         buf.size() / size));
   }
 
-  void add_string_array(const std::string& key, const std::vector<std::string>& items) {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    ptrs.reserve(items.size());
-    lens.reserve(items.size());
-    for (const auto& s : items) {
-      ptrs.push_back(s.data());
-      lens.push_back(s.size());
+  // Items are bytes objects, read in place (the list holds them for the call; the C writer
+  // copies them), so a 150k-entry vocabulary is not copied twice on the way in.
+  void add_string_array(const std::string& key, const py::list& items) {
+    const size_t n = items.size();
+    std::vector<const char*> ptrs(n);
+    std::vector<size_t> lens(n);
+    for (size_t i = 0; i < n; ++i) {
+      char* s = nullptr;
+      Py_ssize_t len = 0;
+      if (PyBytes_AsStringAndSize(PyList_GET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i)), &s,
+                                  &len) != 0)
+        throw py::error_already_set();
+      ptrs[i] = s;
+      lens[i] = static_cast<size_t>(len);
     }
-    check(mwt_writer_add_metadata_string_array(w_, key.data(), key.size(), ptrs.data(),
-                                               lens.data(), items.size()));
+    check(mwt_writer_add_metadata_string_array(w_, key.data(), key.size(), ptrs.data(), lens.data(),
+                                               n));
   }
 
   void add_tensor(const std::string& name, const std::string& dtype_name,
                   const std::vector<uint64_t>& shape, const py::object& data) {
-    mwt_dtype dt;
-    check(mwt_dtype_from_name(dtype_name.c_str(), &dt));
+    const mwt_dtype dt = dtype_from_name(dtype_name);
     auto buf = std::make_unique<BufferView>(data);
     check(mwt_writer_add_tensor(w_, name.data(), name.size(), dt, shape.size(), shape.data(),
                                 buf->data(), buf->size()));
@@ -83,16 +91,6 @@ class Writer {
   }
 
  private:
-  static uint32_t scalar_size(int type) {
-    switch (type) {
-      case MWT_VALUE_U8: case MWT_VALUE_I8: case MWT_VALUE_BOOL: return 1;
-      case MWT_VALUE_U16: case MWT_VALUE_I16: return 2;
-      case MWT_VALUE_U32: case MWT_VALUE_I32: case MWT_VALUE_F32: return 4;
-      case MWT_VALUE_U64: case MWT_VALUE_I64: case MWT_VALUE_F64: return 8;
-      default: return 0;
-    }
-  }
-
   mwt_writer* w_ = nullptr;
   std::vector<std::unique_ptr<BufferView>> held_;
 };

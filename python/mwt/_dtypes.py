@@ -80,9 +80,11 @@ def convert_from_f32(x: np.ndarray, dtype: str) -> np.ndarray:
 
     Returns a new array with ``x``'s shape: uint16 for F16/BF16, uint8 for F8_*, float32/float64
     bit patterns as uint32/uint64 for F32/F64. ``x`` is converted to float32 first if it is
-    not already. Other dtypes raise :class:`mwt.BadDtypeError`. Overflow: F16 and F8_E5M2
-    give +-inf; F8_E4M3 gives NaN; the FNUZ formats give their single NaN (0x80); BF16 rounds
-    to inf. NaN inputs give the canonical NaN (as torch does).
+    not already. Other dtypes raise :class:`mwt.BadDtypeError`. Overflow (torch's rules): F16,
+    BF16 and F8_E5M2 give +-inf; F8_E4M3 saturates to +-448 (infinities included); the FNUZ
+    formats give their single NaN (0x80); F8_E8M0 (a power-of-two scale) rounds its exponent up
+    when a normal input's mantissa is >= 1.5 and gives 0xFF for Inf and NaN. NaN inputs give the
+    canonical NaN (as torch does).
     """
     info = dtype_info(dtype)
     src = np.ascontiguousarray(x, dtype=np.float32)

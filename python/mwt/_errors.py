@@ -1,17 +1,22 @@
 """mwt's exceptions: one base, :class:`MwtError`, and one subclass per mwt.h error code.
 
-The classes are spelled out here (so tools and readers see them); the code -> class mapping is
-built at import from the native library's ``mwt_code_name``, and a code this file does not know
-(a newer library) still gets a class, created on the fly.
+The codes are written once, in mwt.h's ``MWT_ERROR_CODES`` (name, value, one-line description);
+the bindings export that table (``_native.error_codes()``) and this module makes one class per
+row at import: the class name is the code name in CamelCase plus ``Error`` (``TRUNCATED`` ->
+``TruncatedError``, ``IO`` -> ``IoError``, ``NO_MEMORY`` -> ``NoMemoryError``), its ``code`` and
+``code_name`` are the row's, and its docstring is the description (first letter capitalised, with
+a full stop). ``SizeOverflowError`` is an alias of ``OverflowError``.
+
+Type checkers cannot run the table, so the class names are also declared below under
+``TYPE_CHECKING`` and listed in ``__all__``; tests/python/test_errors.py fails if either list
+and the native table differ by a single code.
 """
 
 from __future__ import annotations
 
-from typing import Dict, NoReturn, Optional, Type, Union
+from typing import TYPE_CHECKING, Dict, NoReturn, Optional, Tuple, Type, Union
 
 from . import _native
-
-__all__ = ["MwtError", "error_class"]
 
 
 class MwtError(Exception):
@@ -36,178 +41,93 @@ class MwtError(Exception):
         self.offset = offset
         self.field = field
 
-    def __reduce__(self):  # keyword-only attributes would be lost by Exception's default
+    def __reduce__(self) -> Tuple[object, Tuple[int, str, Optional[int], Optional[str]]]:
+        # keyword-only attributes would be lost by Exception's default
         return (_from_native, (self.code, self.message, self.offset, self.field))
 
 
-class IoError(MwtError):
-    """The file could not be opened, read, mapped or written."""
-
-
-class TruncatedError(MwtError):
-    """The data end before a structure does."""
-
-
-class BadMagicError(MwtError):
-    """The file does not start with a recognised signature."""
-
-
-class UnsupportedVersionError(MwtError):
-    """A format version mwt does not read (e.g. big-endian GGUF)."""
-
-
-class UnsupportedFormatError(MwtError):
-    """A format mwt recognises but does not read (yet)."""
-
-
-class UnsupportedFeatureError(MwtError):
-    """A feature of a known format that mwt does not implement."""
-
-
-class HeaderTooLargeError(MwtError):
-    """A header larger than the configured cap."""
-
-
-class BadEncodingError(MwtError):
-    """Text that is not valid in its declared encoding."""
-
-
-class BadSyntaxError(MwtError):
-    """Malformed JSON or header syntax."""
-
-
-class DepthLimitError(MwtError):
-    """Nesting deeper than the configured limit."""
-
-
-class LimitExceededError(MwtError):
-    """A count or size above a configured limit (``limits.*`` options)."""
-
-
-class DuplicateError(MwtError):
-    """A duplicated key or tensor name."""
-
-
-class BadDtypeError(MwtError):
-    """An unknown element type, or one the target format cannot hold."""
-
-
-class BadShapeError(MwtError):
-    """An invalid shape (e.g. not a whole number of quantization blocks)."""
-
-
-class OverflowError(MwtError):  # noqa: A001 - shadows the builtin only inside the mwt namespace
-    """Size arithmetic overflowed (e.g. a shape product)."""
-
-
-SizeOverflowError = OverflowError
-
-
-class BadOffsetsError(MwtError):
-    """Tensor offsets that are unsorted, overlapping or leave gaps."""
-
-
-class SizeMismatchError(MwtError):
-    """A byte count that disagrees with the dtype and shape."""
-
-
-class OutOfBoundsError(MwtError):
-    """A byte range outside the file or record."""
-
-
-class TrailingDataError(MwtError):
-    """Bytes after the end of the data."""
-
-
-class BadAlignmentError(MwtError):
-    """An alignment that is not a power of two, or a misaligned offset."""
-
-
-class TypeMismatchError(MwtError):
-    """A value read or written as a type other than its own."""
-
-
-class ForbiddenGlobalError(MwtError):
-    """A pickle referencing a global outside the allowlist."""
-
-
-class UnsupportedOpcodeError(MwtError):
-    """A pickle opcode outside the allowlist."""
-
-
-class BadPickleError(MwtError):
-    """A malformed pickle stream."""
-
-
-class BadStorageError(MwtError):
-    """A torch storage record that is missing or inconsistent."""
-
-
-class PickleDisallowedError(MwtError):
-    """Data that would need unrestricted unpickling (e.g. numpy object arrays)."""
-
-
-class ArchiveInconsistentError(MwtError):
-    """Zip headers that disagree with each other."""
-
-
-class ArchiveOverlapError(MwtError):
-    """Zip entries that overlap."""
-
-
-class CrcError(MwtError):
-    """A CRC that does not match the data."""
-
-
-class PathEscapeError(MwtError):
-    """A referenced path that leaves the model directory."""
-
-
-class CycleError(MwtError):
-    """A reference cycle in the input."""
-
-
-class ArgumentError(MwtError):
-    """An invalid argument from the caller (unknown option key, bad index, ...)."""
-
-
-class InternalError(MwtError):
-    """A bug in mwt: please report it with the file that triggers it."""
-
-
-class NoMemoryError(MwtError):
-    """An allocation failed."""
+if TYPE_CHECKING:  # the classes _bind_codes() makes, for type checkers and readers
+    class InternalError(MwtError): ...
+    class IoError(MwtError): ...
+    class TruncatedError(MwtError): ...
+    class BadMagicError(MwtError): ...
+    class UnsupportedVersionError(MwtError): ...
+    class UnsupportedFormatError(MwtError): ...
+    class UnsupportedFeatureError(MwtError): ...
+    class HeaderTooLargeError(MwtError): ...
+    class BadEncodingError(MwtError): ...
+    class BadSyntaxError(MwtError): ...
+    class DepthLimitError(MwtError): ...
+    class LimitExceededError(MwtError): ...
+    class DuplicateError(MwtError): ...
+    class BadDtypeError(MwtError): ...
+    class BadShapeError(MwtError): ...
+    class OverflowError(MwtError): ...
+    class BadOffsetsError(MwtError): ...
+    class SizeMismatchError(MwtError): ...
+    class OutOfBoundsError(MwtError): ...
+    class TrailingDataError(MwtError): ...
+    class BadAlignmentError(MwtError): ...
+    class TypeMismatchError(MwtError): ...
+    class ForbiddenGlobalError(MwtError): ...
+    class UnsupportedOpcodeError(MwtError): ...
+    class BadPickleError(MwtError): ...
+    class BadStorageError(MwtError): ...
+    class PickleDisallowedError(MwtError): ...
+    class ArchiveInconsistentError(MwtError): ...
+    class ArchiveOverlapError(MwtError): ...
+    class CrcError(MwtError): ...
+    class PathEscapeError(MwtError): ...
+    class CycleError(MwtError): ...
+    class ArgumentError(MwtError): ...
+    class NoMemoryError(MwtError): ...
+
+    SizeOverflowError = OverflowError
+
+__all__ = [
+    "MwtError", "error_class", "SizeOverflowError",
+    # one class per code, in the order of the codes
+    "InternalError", "IoError",
+    "TruncatedError", "BadMagicError", "UnsupportedVersionError", "UnsupportedFormatError",
+    "UnsupportedFeatureError", "HeaderTooLargeError", "BadEncodingError", "BadSyntaxError",
+    "DepthLimitError", "LimitExceededError", "DuplicateError", "BadDtypeError", "BadShapeError",
+    "OverflowError", "BadOffsetsError", "SizeMismatchError", "OutOfBoundsError",
+    "TrailingDataError", "BadAlignmentError", "TypeMismatchError", "ForbiddenGlobalError",
+    "UnsupportedOpcodeError", "BadPickleError", "BadStorageError", "PickleDisallowedError",
+    "ArchiveInconsistentError", "ArchiveOverlapError", "CrcError", "PathEscapeError",
+    "CycleError", "ArgumentError", "NoMemoryError",
+]
 
 
 def _class_name(code_name: str) -> str:
     return "".join(part.capitalize() for part in code_name.split("_")) + "Error"
 
 
+def _docstring(description: str) -> str:
+    return description[:1].upper() + description[1:] + "."
+
+
 def _bind_codes() -> Dict[int, Type[MwtError]]:
-    """Map every code the native library names to its class; pinned codes are contiguous."""
+    """One MwtError subclass per row of the native table, bound as a module attribute."""
     by_code: Dict[int, Type[MwtError]] = {}
-    code = 1
-    while True:
-        name = _native.code_name(code)
-        if name == "UNKNOWN":
-            break
+    namespace = globals()
+    for name, code, description in _native.error_codes():
         cls_name = _class_name(name)
-        cls = globals().get(cls_name)
-        if cls is None:
-            cls = type(cls_name, (MwtError,), {"__doc__": f"mwt error {name}.",
-                                               "__module__": __name__})
-            globals()[cls_name] = cls
-        elif not (isinstance(cls, type) and issubclass(cls, MwtError)):
+        if cls_name in namespace:  # a code whose class name is taken by something else here
             raise ImportError(f"mwt error code {name} clashes with {cls_name!r} in {__name__}")
-        cls.code = code
-        cls.code_name = name
+        cls = type(cls_name, (MwtError,), {
+            "__doc__": _docstring(description), "__module__": __name__,
+            "__qualname__": cls_name, "code": code, "code_name": name,
+        })
+        namespace[cls_name] = cls
         by_code[code] = cls
-        code += 1
     return by_code
 
 
 _BY_CODE = _bind_codes()
 _BY_NAME = {cls.code_name: cls for cls in _BY_CODE.values()}
+if not TYPE_CHECKING:
+    SizeOverflowError = _BY_NAME["OVERFLOW"]
 
 
 def error_class(code: Union[int, str]) -> Type[MwtError]:

@@ -16,8 +16,7 @@ import numpy as np
 from . import _native
 from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
 from ._errors import _raise
-from ._quant import can_dequantize as _can_dequantize
-from ._quant import dequantize as _dequantize
+from ._quant import can_dequantize as _can_dequantize, dequantize as _dequantize
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
 
@@ -60,14 +59,7 @@ class Tensor(_native.TensorBase):
 
     __slots__ = ()
 
-    file: "WeightFile"
-    _index: int
-    name: str
-    dtype: str
-    shape: Tuple[int, ...]
-    nbytes: int
-    offset: int
-    shard: int
+    file: WeightFile  # narrows TensorBase's field (the other fields are typed in _native.pyi)
 
     @property
     def numel(self) -> int:
@@ -88,7 +80,7 @@ class Tensor(_native.TensorBase):
 
     def raw(self) -> np.ndarray:
         """The tensor's bytes as a read-only 1-D uint8 array, zero-copy, for any dtype."""
-        return self.file._require_open()._native.tensor_view(self._index, None)
+        return self.file._require_open().tensor_view(self._index, None)
 
     def numpy(self) -> np.ndarray:
         """A read-only, zero-copy numpy view with this tensor's shape and dtype.
@@ -105,7 +97,7 @@ class Tensor(_native.TensorBase):
                     if self.dtype in QUANTIZED_DTYPES else "t.raw() for its bytes")
             raise TypeError(f"tensor {self.name!r} has dtype {self.dtype}, which numpy has no "
                             f"type for: use {hint}")
-        return self.file._require_open()._native.tensor_view(self._index, np_dtype)
+        return self.file._require_open().tensor_view(self._index, np_dtype)
 
     def to_numpy(self, dtype: Any = None) -> np.ndarray:
         """Data as numpy. ``dtype=None`` is :meth:`numpy` (zero-copy view); otherwise a new,
@@ -191,14 +183,14 @@ class _TensorMap(Mapping[str, Tensor]):
 
     __slots__ = ("_file",)
 
-    def __init__(self, file: "WeightFile") -> None:
+    def __init__(self, file: WeightFile) -> None:
         self._file = file
 
     def __getitem__(self, name: str) -> Tensor:
         names, index = self._file._name_table()
         i = index[name]
-        native = self._file._require_open()._native
-        return native.tensor_object(Tensor, self._file, i, names[i])  # type: ignore[union-attr]
+        native = self._file._require_open()
+        return native.tensor_object(Tensor, self._file, i, names[i])
 
     def __contains__(self, name: object) -> bool:
         return name in self._file._name_table()[1]
@@ -209,13 +201,13 @@ class _TensorMap(Mapping[str, Tensor]):
     def __len__(self) -> int:
         return self._file._tensor_count
 
-    def values(self):  # type: ignore[override]  # faster than Mapping's per-key lookups
-        native = self._file._require_open()._native
-        return native.tensor_objects(Tensor, self._file, self._file._names, False)  # type: ignore[union-attr]
+    def values(self) -> List[Tensor]:  # type: ignore[override]  # faster than Mapping's lookups
+        native = self._file._require_open()
+        return native.tensor_objects(Tensor, self._file, self._file._names, False)
 
-    def items(self):  # type: ignore[override]
-        native = self._file._require_open()._native
-        return native.tensor_objects(Tensor, self._file, self._file._names, True)  # type: ignore[union-attr]
+    def items(self) -> List[Tuple[str, Tensor]]:  # type: ignore[override]
+        native = self._file._require_open()
+        return native.tensor_objects(Tensor, self._file, self._file._names, True)
 
     def __repr__(self) -> str:
         return f"<{len(self)} tensors of {self._file.path!r}>"
@@ -228,7 +220,7 @@ class _MetadataMap(Mapping[str, Any]):
 
     __slots__ = ("_file", "_index", "_cache")
 
-    def __init__(self, file: "WeightFile", index: Dict[str, int]) -> None:
+    def __init__(self, file: WeightFile, index: Dict[str, int]) -> None:
         self._file = file
         self._index = index
         self._cache: Dict[str, Any] = {}
@@ -239,7 +231,7 @@ class _MetadataMap(Mapping[str, Any]):
         except KeyError:
             pass
         i = self._index[key]  # KeyError for an unknown key, as a dict would raise
-        value = self._file._require_open()._native.metadata_value(i)  # type: ignore[union-attr]
+        value = self._file._require_open().metadata_value(i)
         self._cache[key] = value
         return value
 
@@ -278,7 +270,7 @@ class WeightFile:
                  "data_offset", "shards", "warnings", "_meta", "_meta_types", "_names",
                  "_tensor_index", "_tensor_count", "__weakref__")
 
-    def __init__(self, native: "_native.File", path: str) -> None:
+    def __init__(self, native: _native.File, path: str) -> None:
         self._native: Optional[_native.File] = native
         self.path = path
         self.format: str = native.format
@@ -298,30 +290,28 @@ class WeightFile:
     def closed(self) -> bool:
         return self._native is None
 
-    def _require_open(self) -> "WeightFile":
+    def _require_open(self) -> _native.File:
+        """The native file; ``ValueError`` once this WeightFile is closed."""
         if self._native is None:
             raise ValueError(f"operation on a closed WeightFile ({self.path!r})")
-        return self
+        return self._native
 
-    def _load_metadata(self) -> None:
-        keys = self._require_open()._native.metadata_keys()
-        index = {k: i for i, (k, _t) in enumerate(keys)}
-        self._meta = _MetadataMap(self, index)
-        self._meta_types = types.MappingProxyType({k: t for k, t in keys})
+    def _metadata_maps(self) -> Tuple[Mapping[str, Any], Mapping[str, str]]:
+        """(metadata, metadata_types), read from the file on first use."""
+        native = self._require_open()
+        if self._meta is None or self._meta_types is None:
+            keys = native.metadata_keys()
+            self._meta = _MetadataMap(self, {k: i for i, (k, _t) in enumerate(keys)})
+            self._meta_types = types.MappingProxyType(dict(keys))
+        return self._meta, self._meta_types
 
     @property
     def metadata(self) -> Mapping[str, Any]:
-        self._require_open()
-        if self._meta is None:
-            self._load_metadata()
-        return self._meta  # type: ignore[return-value]
+        return self._metadata_maps()[0]
 
     @property
     def metadata_types(self) -> Mapping[str, str]:
-        self._require_open()
-        if self._meta_types is None:
-            self._load_metadata()
-        return self._meta_types  # type: ignore[return-value]
+        return self._metadata_maps()[1]
 
     @property
     def tensors(self) -> Mapping[str, Tensor]:
@@ -330,7 +320,7 @@ class WeightFile:
 
     def _name_table(self) -> Tuple[List[str], Dict[str, int]]:
         if self._names is None or self._tensor_index is None:
-            self._names, self._tensor_index = self._require_open()._native.tensor_names()
+            self._names, self._tensor_index = self._require_open().tensor_names()
         return self._names, self._tensor_index
 
     @property
@@ -368,13 +358,13 @@ class WeightFile:
         the settings read, ``"warnings"`` and ``"disagreements"`` with the tensors;
         ``"unrecognized"`` counts modules whose names look quantized but fit no known layout.
         """
-        return json.loads(self._require_open()._native.quantization_json())
+        return json.loads(self._require_open().quantization_json())
 
     def plan_quantization(self, file_type: str) -> Dict[str, str]:
         """The type llama.cpp's quantizer gives each tensor of this GGUF file for ``file_type``
         (``"Q4_K_M"``, ``"Q8_0"``, ...): name -> dtype name, in file order. Tensors it leaves
         alone (norms, biases, 1-D tensors, routers) keep their type."""
-        native = self._require_open()._native
+        native = self._require_open()
         value = _native.file_type_from_name(file_type)
         types = native.plan_quantization(value)
         return dict(zip(self.tensors, types))
@@ -384,7 +374,7 @@ class WeightFile:
         handed out earlier stay valid; Tensor objects of this file can no longer read data."""
         self._native = None
 
-    def __enter__(self) -> "WeightFile":
+    def __enter__(self) -> WeightFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -426,12 +416,21 @@ class WeightFile:
         return "".join(parts)
 
 
+# open()'s keyword for each mwt.h option key: the key with its first dot written as "_"
+# ("limits.max_tensors" -> limits_max_tensors=), from the library's option table.
+_OPTION_KEYS: Dict[str, str] = {key.replace(".", "_", 1): key
+                                for key, *_rest in _native.option_table()}
+
+
 def _option_key(name: str) -> str:
+    key = _OPTION_KEYS.get(name)
+    if key is not None:
+        return key
     group, sep, rest = name.partition("_")
     if not sep or not rest:
-        raise TypeError(f"unknown option {name!r}: options look like limits_max_tensors=, "
-                        "safetensors_strict=, gguf_strict_bool=")
-    return f"{group}.{rest}"
+        raise TypeError(f"unknown option {name!r}: the options are "
+                        + ", ".join(f"{n}=" for n in _OPTION_KEYS))
+    return f"{group}.{rest}"  # not a key this library has: it raises ArgumentError naming it
 
 
 def open(path: PathLike, **options: Union[int, bool]) -> WeightFile:  # noqa: A001
@@ -440,8 +439,10 @@ def open(path: PathLike, **options: Union[int, bool]) -> WeightFile:  # noqa: A0
     ``path`` is a GGUF file, a safetensors file, a ``model.safetensors.index.json`` or a
     directory of safetensors shards. ``options`` are mwt.h's option keys with the dot written
     as an underscore: ``limits_max_tensors=10``, ``safetensors_strict=False``,
-    ``gguf_strict_bool=False``, ``gguf_contiguous=True``, ... An unknown key raises
-    :class:`mwt.ArgumentError`; any problem with the file raises the matching
+    ``gguf_strict_bool=False``, ``gguf_contiguous=True``, ... (mwt.h lists them with their
+    defaults and ranges). An unknown option or a value outside its range raises
+    :class:`mwt.ArgumentError` (``TypeError`` for a name with no underscore, which no key has,
+    or a value that is not an int or bool); any problem with the file raises the matching
     :class:`mwt.MwtError` subclass. The GIL is released while the file is parsed.
     """
     native_options: Dict[str, int] = {}

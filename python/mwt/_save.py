@@ -83,7 +83,7 @@ def _encode(text: Union[str, bytes]) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
 
 
-def _add_tensors(writer: "_native.Writer", tensors: Mapping[str, TensorLike]) -> None:
+def _add_tensors(writer: _native.Writer, tensors: Mapping[str, TensorLike]) -> None:
     for name, value in tensors.items():
         if not isinstance(name, str):
             raise TypeError(f"tensor names must be str, not {type(name).__name__}")
@@ -91,7 +91,7 @@ def _add_tensors(writer: "_native.Writer", tensors: Mapping[str, TensorLike]) ->
         writer.add_tensor(_encode(name), dtype, list(shape), data)
 
 
-def save_safetensors(path: Union[str, "os.PathLike[str]"], tensors: Mapping[str, TensorLike],
+def save_safetensors(path: Union[str, os.PathLike[str]], tensors: Mapping[str, TensorLike],
                      metadata: Optional[Mapping[str, str]] = None) -> None:
     """Write a safetensors file atomically (temp file, fsync, rename; re-read and compared).
 
@@ -111,19 +111,11 @@ def save_safetensors(path: Union[str, "os.PathLike[str]"], tensors: Mapping[str,
     writer.write(os.fsencode(os.fspath(path)))
 
 
-# GGUF metadata value types by name (GGUF's numbering; names as mwt_value_type_name gives).
-_VALUE_TYPES: Dict[str, int] = {}
-for _i in range(64):
-    _n = _native.value_type_name(_i)
-    if _n is not None:
-        _VALUE_TYPES[_n] = _i
-
+# GGUF metadata value types by name (GGUF's numbering; names as mwt_value_type_name gives) and
+# the numpy dtype of each scalar type, from the library's table.
+_VALUE_TYPES: Dict[str, int] = {name: id_ for id_, name, _size, _descr in _native.value_types()}
 _SCALAR_NUMPY: Dict[str, np.dtype] = {
-    name: np.dtype(d) for name, d in {
-        "UINT8": "u1", "INT8": "i1", "UINT16": "<u2", "INT16": "<i2", "UINT32": "<u4",
-        "INT32": "<i4", "FLOAT32": "<f4", "BOOL": "?", "UINT64": "<u8", "INT64": "<i8",
-        "FLOAT64": "<f8",
-    }.items()
+    name: np.dtype(descr) for _id, name, _size, descr in _native.value_types() if descr
 }
 _TYPE_OF_NUMPY: Dict[tuple, str] = {(dt.kind, dt.itemsize): n for n, dt in _SCALAR_NUMPY.items()}
 
@@ -230,7 +222,7 @@ def _as_numbers(value: Any, type_name: str, key: str) -> np.ndarray:
     return src.astype(target, order="C")  # (ascontiguousarray would turn a scalar into shape (1,))
 
 
-def _add_gguf_metadata(writer: "_native.Writer", key: str, value: Any, type_name: str) -> None:
+def _add_gguf_metadata(writer: _native.Writer, key: str, value: Any, type_name: str) -> None:
     kind, elem = _parse_type(type_name, key)
     k = _encode(key)
     if kind == "STRING":
@@ -255,7 +247,7 @@ def _add_gguf_metadata(writer: "_native.Writer", key: str, value: Any, type_name
         writer.add_scalar(k, _VALUE_TYPES[kind], arr.tobytes())
 
 
-def save_gguf(path: Union[str, "os.PathLike[str]"], tensors: Mapping[str, TensorLike],
+def save_gguf(path: Union[str, os.PathLike[str]], tensors: Mapping[str, TensorLike],
               metadata: Optional[Mapping[str, Any]] = None, *,
               metadata_types: Optional[Mapping[str, str]] = None, alignment: int = 32) -> None:
     """Write a GGUF v3 file atomically (temp file, fsync, rename; re-read and compared), in

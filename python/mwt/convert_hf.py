@@ -64,7 +64,7 @@ def unpermute_qk(w: np.ndarray, n_head: int) -> np.ndarray:
 
 
 def f32_to_bf16_bits(x: np.ndarray) -> np.ndarray:
-    """float32 -> bfloat16 bit patterns (uint16), rounding to nearest-even; NaN stays a quiet NaN."""
+    """float32 -> bfloat16 bit patterns (uint16), rounding to nearest-even; NaN stays quiet."""
     u = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32)
     rounded = ((u + (np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1)))) >> np.uint32(16))
     quiet_nan = (u >> np.uint32(16)) | np.uint32(0x0040)

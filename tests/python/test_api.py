@@ -7,6 +7,8 @@ import importlib.metadata
 import json
 import math
 import os
+import pathlib
+import re
 import struct
 
 import gguf
@@ -223,7 +225,8 @@ def test_close_keeps_views_and_blocks_new_access(gguf_path, reader):
 
 def test_non_numpy_dtypes(gguf_path, reader):
     # gguf-py hands BF16 data out as raw bytes; view them as the 16-bit patterns.
-    bits = np.ascontiguousarray(next(r for r in reader.tensors if r.name == "t.bf16").data).view(np.uint16)
+    bf16_data = next(r for r in reader.tensors if r.name == "t.bf16").data
+    bits = np.ascontiguousarray(bf16_data).view(np.uint16)
     with mwt.open(gguf_path) as wf:
         bf16, q = wf.tensors["t.bf16"], wf.tensors["t.q8_0"]
         with pytest.raises(TypeError, match=r"to_numpy\(np.float32\)"):
@@ -239,7 +242,8 @@ def test_non_numpy_dtypes(gguf_path, reader):
         # Quantized tensors dequantize (bit-exact to gguf-py; test_dequant.py covers every type).
         q_raw = next(r for r in reader.tensors if r.name == "t.q8_0").data
         want_q = gguf.quants.dequantize(np.asarray(q_raw), Q.Q8_0).reshape(q.shape)
-        np.testing.assert_array_equal(q.to_numpy(np.float32).view(np.uint32), want_q.view(np.uint32))
+        np.testing.assert_array_equal(q.to_numpy(np.float32).view(np.uint32),
+                                      want_q.view(np.uint32))
         np.testing.assert_array_equal(q.dequantize(), want_q)
 
 
@@ -331,6 +335,45 @@ def test_open_options(tmp_path):
         mwt.open(path, limits_no_such_option=1)
     with pytest.raises(TypeError):
         mwt.open(path, limits_max_tensors="many")
+
+
+def test_every_option_of_the_table_opens_by_its_keyword(tmp_path):
+    path = tmp_path / "one.safetensors"
+    safetensors.numpy.save_file({"a": np.zeros(2, np.float32)}, str(path))
+    header = (pathlib.Path(__file__).resolve().parents[2] / "libmwt" / "include" / "mwt"
+              / "mwt.h").read_text()
+    defines = dict(re.findall(r'#define MWT_OPT_(\w+) "([a-z_.]+)"', header))
+    table = _native.option_table()
+    assert sorted(key for key, *_ in table) == sorted(defines.values())
+    for key, kind, default, lo, hi, meaning in table:
+        assert kind in ("LIMIT", "FLAG") and lo <= default <= hi and meaning
+        keyword = key.replace(".", "_", 1)
+        with mwt.open(path, **{keyword: default}) as wf:
+            assert len(wf.tensors) == 1
+        if hi < 2**63 - 1:
+            with pytest.raises(mwt.ArgumentError):
+                mwt.open(path, **{keyword: hi + 1})
+    with pytest.raises(TypeError, match="limits_max_tensors="):  # the message lists the table
+        mwt.open(path, strict=1)
+
+
+def test_value_type_table():
+    types = {name: (id_, size, descr) for id_, name, size, descr in _native.value_types()}
+    assert set(types) >= {"UINT8", "INT8", "UINT16", "INT16", "UINT32", "INT32", "FLOAT32",
+                          "BOOL", "STRING", "ARRAY", "UINT64", "INT64", "FLOAT64"}
+    # GGUF's numbering and numpy's widths, from gguf-py and numpy rather than mwt.
+    for name, (id_, size, descr) in types.items():
+        assert id_ == gguf.GGUFValueType[name].value
+        if name in ("STRING", "ARRAY"):
+            assert size == 0 and descr is None
+        else:
+            assert np.dtype(descr).itemsize == size
+            assert np.dtype(descr) == np.dtype(NP_OF_GGUF[name]).newbyteorder("<")
+
+
+NP_OF_GGUF = {"UINT8": np.uint8, "INT8": np.int8, "UINT16": np.uint16, "INT16": np.int16,
+              "UINT32": np.uint32, "INT32": np.int32, "FLOAT32": np.float32, "BOOL": np.bool_,
+              "UINT64": np.uint64, "INT64": np.int64, "FLOAT64": np.float64}
 
 
 def test_thousand_tensors_listing(tmp_path):
@@ -434,7 +477,8 @@ def test_save_gguf_type_inference(tmp_path):
     }
     mwt.save_gguf(path, {"w": np.arange(4, dtype=np.float32)}, meta)
     r = gguf.GGUFReader(str(path))
-    assert {k: _oracle_type(f) for k, f in r.fields.items() if not k.startswith("GGUF.")} == expected
+    got = {k: _oracle_type(f) for k, f in r.fields.items() if not k.startswith("GGUF.")}
+    assert got == expected
     assert r.fields["by"].parts[r.fields["by"].data[0]].tobytes() == b"\xff\x00raw"
     with mwt.open(path) as wf:
         assert wf.metadata["by"] == b"\xff\x00raw"  # invalid UTF-8 comes back as bytes

@@ -1,6 +1,7 @@
 """mwt's exception classes: one per mwt.h code (checked against the header itself), raised for
 real failures with the library's code, message, offset and field."""
 
+import ast
 import builtins
 import pathlib
 import pickle
@@ -11,18 +12,62 @@ import numpy as np
 import pytest
 
 import mwt
-from mwt import _native
+from mwt import _errors, _native
 
-HEADER = pathlib.Path(__file__).resolve().parents[2] / "libmwt" / "include" / "mwt" / "mwt.h"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+HEADER = ROOT / "libmwt" / "include" / "mwt" / "mwt.h"
+ERRORS_PY = ROOT / "python" / "mwt" / "_errors.py"
+
+
+def _header_table():
+    """[(NAME, value, description)] of MWT_ERROR_CODES in mwt.h, read as text: the oracle the
+    native table and the classes must follow."""
+    text = HEADER.read_text()
+    block = text[text.index("#define MWT_ERROR_CODES(X)"):]
+    block = block[:block.index("\n\n")]  # the macro ends at the first blank line
+    rows = re.findall(r'X\((\w+),\s*(\d+),\s*"((?:[^"\\]|\\.)*)"\)', block)
+    return [(n, int(v), d) for n, v, d in rows]
 
 
 def _header_codes():
-    """{value: NAME} for every MWT_E_* in mwt.h: the oracle the classes must follow."""
-    return {int(v): n for n, v in re.findall(r"MWT_E_([A-Z_]+)\s*=\s*(\d+)", HEADER.read_text())}
+    """{value: NAME} for every code in mwt.h."""
+    return {v: n for n, v, _d in _header_table()}
 
 
 def _camel(name):
     return "".join(p.capitalize() for p in name.split("_")) + "Error"
+
+
+def _declared_classes():
+    """Class names declared in _errors.py's `if TYPE_CHECKING:` block, in order."""
+    tree = ast.parse(ERRORS_PY.read_text())
+    blocks = [node for node in tree.body if isinstance(node, ast.If)
+              and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"]
+    assert len(blocks) == 1
+    return [n.name for n in blocks[0].body if isinstance(n, ast.ClassDef)]
+
+
+def test_native_table_is_the_header_table():
+    table = _header_table()
+    assert len(table) >= 34
+    assert _native.error_codes() == table
+    for name, value, _description in table:
+        assert _native.code_name(value) == name
+
+
+def test_classes_come_from_the_table_and_match_the_declarations():
+    table = _native.error_codes()
+    from_table = [_camel(name) for name, _v, _d in table]
+    # The static declarations (for type checkers) name exactly the table's codes, in order.
+    assert _declared_classes() == from_table
+    assert _errors.__all__ == ["MwtError", "error_class", "SizeOverflowError", *from_table]
+    assert set(_errors.__all__) <= set(mwt.__all__)
+    for name, value, description in table:
+        cls = getattr(mwt, _camel(name))
+        assert cls is getattr(_errors, _camel(name)) and cls.__module__ == "mwt._errors"
+        assert (cls.code, cls.code_name) == (value, name)
+        assert cls.__doc__ == description[0].upper() + description[1:] + "."
+        assert pickle.loads(pickle.dumps(cls)) is cls  # the class itself pickles by name
 
 
 def test_every_code_has_its_class():

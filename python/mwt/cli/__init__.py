@@ -8,8 +8,7 @@ import os
 import sys
 from typing import Sequence
 
-from . import inspect as _inspect
-from . import quantize as _quantize
+from . import inspect as _inspect, quantize as _quantize
 
 __all__ = ["main", "build_parser"]
 

@@ -18,12 +18,12 @@ def human_bytes(n: int) -> str:
     if n < 1024:
         return f"{n} B"
     value = float(n)
-    unit = "B"
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+    units = ("KiB", "MiB", "GiB", "TiB", "PiB")
+    for unit in units:
         value /= 1024.0
-        if value < 1024.0:
-            break
-    return f"{value:.1f} {unit}"
+        if value < 1024.0 or unit == units[-1]:
+            return f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
 
 
 def human_count(n: int) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 from . import _format as fmt
 from ._quant_text import quantization_lines
 
-HELP = "show format, metadata, tensors, totals and quantization scheme of a weight file or directory"
+HELP = ("show format, metadata, tensors, totals and quantization scheme of a weight file or "
+        "directory")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="Without --metadata/--tensors/--quantization every section is shown; with any of "
                "them only the chosen sections are (the file summary and totals always are).")
     p.add_argument("path", metavar="FILE|DIR",
-                   help="GGUF or safetensors file, model.safetensors.index.json, or a shard directory")
+                   help="GGUF or safetensors file, model.safetensors.index.json, or a shard "
+                        "directory")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object on stdout (complete arrays, no summarizing)")
     p.add_argument("--metadata", action="store_true", help="show the metadata section")
@@ -115,7 +117,8 @@ def _metadata_text(wf: Any) -> list[str]:
             for key, value in wf.metadata.items()]
     if not rows:
         return ["metadata: none"]
-    return [f"metadata: {len(rows)} key{'' if len(rows) == 1 else 's'}", fmt.render_table(("key", "type", "value"), rows)]
+    return [f"metadata: {len(rows)} key{'' if len(rows) == 1 else 's'}",
+            fmt.render_table(("key", "type", "value"), rows)]
 
 
 def _tensors_text(wf: Any, r: dict[str, Any]) -> list[str]:

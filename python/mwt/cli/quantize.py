@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("quantize", help=HELP, description=HELP + ".")
     p.add_argument("input", metavar="IN",
-                   help="GGUF file, or a Hugging Face LLaMA checkpoint directory (safetensors + config.json)")
+                   help="GGUF file, or a Hugging Face LLaMA checkpoint directory (safetensors + "
+                        "config.json)")
     p.add_argument("output", metavar="OUT", help="GGUF file to write (atomically)")
     p.add_argument("--type", required=True, choices=QUANTIZE_FILE_TYPES, metavar="TYPE",
                    type=str.upper, help="file type: " + ", ".join(QUANTIZE_FILE_TYPES))
