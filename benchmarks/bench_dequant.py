@@ -1,6 +1,7 @@
 """Dequantization throughput: mwt.dequantize single-threaded under both ISAs (the scalar reference
 decoders, and the active ISA's SIMD kernels where a type has one), into a fresh array and into a
-reused ``out=`` buffer, and multi-threaded (the default thread count) into that buffer, vs
+reused ``out=`` buffer (alternating rounds, medians, and their ratio), into a fresh array on
+memory new to the process, and multi-threaded (the default thread count) into that buffer, vs
 gguf-py's numpy ``gguf.quants.dequantize`` vs a float32 copy of the same output size, for every
 ggml block type mwt can dequantize. Random blocks (sane f16 scale fields), 2^26 values per type
 by default; gguf-py is timed on a 2^22-value slice (it is slow), on which mwt's output is also
@@ -47,7 +48,9 @@ RESULTS_BEGIN, RESULTS_END = "<!-- bench_dequant:begin -->", "<!-- bench_dequant
 DEFAULT_VALUES = 1 << 26
 GGUF_SLICE_VALUES = 1 << 22
 MWT_RUNS, GGUF_RUNS, COPY_RUNS = 3, 2, 3
-GOAL_GBPS, GOAL_RATIO = 10.0, 30.0
+# Rounds of (fresh, out=) pairs, alternated so that both see the same machine load; medians.
+PAIR_ROUNDS = 7
+GOAL_GBPS, GOAL_RATIO, GOAL_FRESH = 10.0, 30.0, 0.8
 # mwt gives each thread at least this many values (mwt.h, mwt_dequantize_threads).
 PER_THREAD_VALUES = 1 << 19
 # The types with an AVX2 kernel (avx2::dequant_kernel in libmwt/src/quant/x86_avx2/
@@ -115,6 +118,34 @@ def best_of(runs: int, fn) -> float:
     return best
 
 
+def median_pairs(rounds: int, fresh, into_out) -> tuple[float, float]:
+    """Median seconds of `fresh` and of `into_out`, timed alternately `rounds` times each."""
+    import statistics
+    t_fresh, t_out = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        got = fresh()
+        t_fresh.append(time.perf_counter() - t0)
+        del got  # dropped before the next call, as a loop over tensors drops the last one
+        t0 = time.perf_counter()
+        into_out()
+        t_out.append(time.perf_counter() - t0)
+    return statistics.median(t_fresh), statistics.median(t_out)
+
+
+def time_new_memory(runs: int, fresh) -> float:
+    """Best-of seconds of `fresh` when the memory of a dropped output cannot be reused: one
+    output is held while the next is made, so it must be mapped from the kernel afresh."""
+    best = float("inf")
+    for _ in range(runs):
+        held = fresh()  # takes the kept block, if any
+        t0 = time.perf_counter()
+        got = fresh()
+        best = min(best, time.perf_counter() - t0)
+        del got, held
+    return best
+
+
 def gbps(values: int, seconds: float) -> float:
     """GB/s of float32 output written."""
     return 4 * values / seconds / 1e9
@@ -125,8 +156,8 @@ def bench_copy(values: int) -> dict:
     dst = np.empty_like(src)
     dst.fill(0)  # fault the destination pages in before timing
     t = best_of(COPY_RUNS, lambda: np.copyto(dst, src))
-    # Context only: a copy into a fresh array, which (like mwt.dequantize, which returns a new
-    # array) pays for allocating and first-touching the output pages.
+    # Context only: a copy into a fresh array, which (like mwt.dequantize's output on new
+    # memory) pays for allocating and first-touching the output pages.
     t_fresh = best_of(COPY_RUNS, lambda: src.copy())
     # The least any function returning a new float32 array must do: allocate and write it once.
     t_fill = best_of(COPY_RUNS, lambda: np.empty(values, dtype=np.float32).fill(1.0))
@@ -144,14 +175,16 @@ def default_threads() -> int:
 
 def output_digest(a: np.ndarray) -> str:
     import hashlib
-    return hashlib.blake2b(memoryview(np.ascontiguousarray(a)).cast("B"), digest_size=16).hexdigest()
+    data = memoryview(np.ascontiguousarray(a)).cast("B")
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def time_mwt(name: str, values: int, rng: np.random.Generator) -> tuple[float, str]:
     """Best-of time of single-threaded mwt.dequantize over `values` values of `name` into a
     fresh array, and its output's digest."""
-    import mwt
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as QT
+
+    import mwt
 
     block, type_size = GGML_QUANT_SIZES[QT[name]]
     raw = random_blocks(name, values // block, type_size, rng)
@@ -178,15 +211,20 @@ def scalar_child(types: list[str], values: int, cpu: int) -> dict:
 def bench_type(name: str, values: int, small: int, rng: np.random.Generator, out: np.ndarray,
                cpu: int, all_cpus: set) -> dict:
     import gguf
-    import mwt
     from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as QT
+
+    import mwt
 
     block, type_size = GGML_QUANT_SIZES[QT[name]]
     raw = random_blocks(name, values // block, type_size, rng)
-    t_mwt = best_of(MWT_RUNS, lambda: mwt.dequantize(raw, name, (values,), threads=1))
     digest = output_digest(mwt.dequantize(raw, name, (values,), threads=1))
-    # Into the caller's buffer (pre-faulted, reused by every type): no allocation, no page faults.
-    t_out = best_of(MWT_RUNS, lambda: mwt.dequantize(raw, name, (values,), out=out, threads=1))
+    # A fresh array (memory of the previous call's dropped output reused) against the caller's
+    # buffer (pre-faulted, reused by every type: no allocation, no page faults), alternating.
+    t_mwt, t_out = median_pairs(
+        PAIR_ROUNDS, lambda: mwt.dequantize(raw, name, (values,), threads=1),
+        lambda: mwt.dequantize(raw, name, (values,), out=out, threads=1))
+    # A fresh array on memory the kernel must fault in and zero.
+    t_new = time_new_memory(MWT_RUNS, lambda: mwt.dequantize(raw, name, (values,), threads=1))
     if output_digest(out) != digest:
         raise SystemExit(f"FAIL: {name}: out= output differs from the fresh array's")
     # Default thread count, every CPU this process may use.
@@ -222,7 +260,8 @@ def bench_type(name: str, values: int, small: int, rng: np.random.Generator, out
         raise SystemExit(f"FAIL: {name}: mwt.dequantize disagrees with gguf.quants.dequantize "
                          f"on the {small}-value slice: {detail}")
     return {"type": name, "block": block, "type_size": type_size, "raw_bytes": raw.nbytes,
-            "mwt_s": t_mwt, "out_s": t_out, "mt_s": t_mt, "gguf_s": t_gguf, "values": values,
+            "mwt_s": t_mwt, "out_s": t_out, "new_s": t_new, "mt_s": t_mt, "gguf_s": t_gguf,
+            "values": values,
             "small": small, "digest": digest}
 
 
@@ -298,14 +337,23 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
         "",
         f"- **scalar**: `mwt.dequantize` in a child process with `MWT_FORCE_ISA=scalar` (the "
         f"scalar reference decoders), over all {_fmt_values(values)} values, best of {MWT_RUNS}.",
-        f"- **{isa}**: `mwt.dequantize` in this process (active ISA {isa}), same input bytes, "
-        f"best of {MWT_RUNS}. Types marked *kernel: no* have no {isa} kernel and run the scalar "
-        "decoder here too, so their two columns differ only by noise. Both columns return a "
-        "new array, so their times include allocating and first-touching the output. The two "
+        f"- **{isa} fresh**: `mwt.dequantize` in this process (active ISA {isa}), same input "
+        "bytes, returning a new array, each one dropped before the next call (as a loop over "
+        "tensors drops the last one): outputs of 32 MiB and more reuse the memory of the last "
+        "dropped output (bindings/python/register_quant.cpp, OutputPool), so after the first "
+        f"call they fault nothing in. Median of {PAIR_ROUNDS} rounds, alternated with the out= "
+        f"ones. Types marked *kernel: no* have no {isa} kernel and run the scalar "
+        "decoder here too, so their scalar and fresh columns differ only by noise. The two "
         "ISAs' full outputs were checked equal (digest) for every type in the table.",
         f"- **{isa} out=**: the same call with `out=` a float32 buffer allocated and written "
         "once before timing and reused by every run and type: no allocation and no page faults, "
-        f"so it measures the decoding and the stores. Best of {MWT_RUNS}.",
+        f"so it measures the decoding and the stores. Median of {PAIR_ROUNDS} rounds, each right "
+        "after a fresh one; **fresh / out=** is the ratio of the two medians (goal ≥ "
+        f"{GOAL_FRESH:.0%}).",
+        f"- **{isa} fresh, new memory**: a fresh array while the previous output is still held, "
+        "so its memory cannot be reused: a new 2 MiB-aligned mapping (asked for transparent "
+        f"huge pages) that the kernel must fault in and zero as the decoder writes it; best of "
+        f"{MWT_RUNS}. This is the first call's cost, and every call's when the outputs are kept.",
         f"- **{isa} ×{mt_threads}**: the same call into the same buffer with `threads` left at "
         f"its default ({mt}: the library's default count, capped by one thread per 2^19 values), "
         f"affinity widened to CPUs {', '.join(map(str, sorted(all_cpus)))} for this column only. "
@@ -317,16 +365,17 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
         "bit (untimed) for every type in the table.",
         f"- **copy**: `np.copyto(dst, src)` over {_fmt_values(values)} float32 into a pre-faulted "
         f"`dst`, best of {COPY_RUNS}: **{copy_gbps:.2f} GB/s**. For context, paying allocation "
-        f"and page faults as mwt does: `src.copy()` into a fresh array {fresh_gbps:.2f} GB/s, "
+        f"and page faults on new memory: `src.copy()` into a fresh array {fresh_gbps:.2f} GB/s, "
         f"and `np.empty(n).fill(1)` (allocate a fresh float32 array and write it once, the "
         f"least any function returning a new array does) **{fill_gbps:.2f} GB/s**.",
         "",
-        f"| type | {isa} kernel | bytes/block | scalar GB/s | {isa} GB/s | {isa} out= GB/s "
-        f"| {isa} / scalar | {isa} ×{mt_threads} out= GB/s | ×{mt_threads} / out= "
+        f"| type | {isa} kernel | bytes/block | scalar GB/s | {isa} fresh GB/s "
+        f"| {isa} out= GB/s | fresh / out= | {isa} fresh, new memory GB/s | {isa} / scalar "
+        f"| {isa} ×{mt_threads} out= GB/s | ×{mt_threads} / out= "
         f"| gguf-py GB/s (slice) | {isa} out= / gguf-py | {isa} fresh / gguf-py "
-        f"| {isa} fresh / fresh fill | ≥ {GOAL_GBPS:.0f} GB/s (out=) "
-        f"| ≥ {GOAL_RATIO:.0f}× gguf-py (out=) |",
-        "|---|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|",
+        f"| ≥ {GOAL_GBPS:.0f} GB/s (out=) | ≥ {GOAL_RATIO:.0f}× gguf-py (out= / fresh) "
+        f"| fresh ≥ {GOAL_FRESH:.0%} out= |",
+        "|---|:---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|:---:|:---:|",
     ]
 
     def g_fast(r):
@@ -341,6 +390,12 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
     def g_mt(r):
         return gbps(r["values"], r["mt_s"])
 
+    def g_new(r):
+        return gbps(r["values"], r["new_s"])
+
+    def f_ratio(r):  # fresh / out=, from the medians of alternated rounds
+        return r["out_s"] / r["mwt_s"]
+
     def yn(ok):
         return "yes" if ok else "no"
 
@@ -353,11 +408,13 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
     for r in rows:
         lines.append(
             f"| {r['type']} | {'yes' if r['kernel'] else 'no'} | {r['type_size']} | "
-            f"{g_scalar(r):.2f} | {g_fast(r):.2f} | {g_out(r):.2f} | "
-            f"{g_fast(r) / g_scalar(r):.2f}× | {g_mt(r):.2f} | {g_mt(r) / g_out(r):.2f}× | "
+            f"{g_scalar(r):.2f} | {g_fast(r):.2f} | {g_out(r):.2f} | {f_ratio(r):.2f} | "
+            f"{g_new(r):.2f} | {g_fast(r) / g_scalar(r):.2f}× | {g_mt(r):.2f} | "
+            f"{g_mt(r) / g_out(r):.2f}× | "
             f"{gbps(r['small'], r['gguf_s']):.3f} | {ratio(r):.1f}× | {ratio_fresh(r):.1f}× | "
-            f"{g_fast(r) / fill_gbps:.2f} | {yn(g_out(r) >= GOAL_GBPS)} | "
-            f"{yn(ratio(r) >= GOAL_RATIO)} |")
+            f"{yn(g_out(r) >= GOAL_GBPS)} | "
+            f"{yn(ratio(r) >= GOAL_RATIO)} / {yn(ratio_fresh(r) >= GOAL_RATIO)} | "
+            f"{yn(f_ratio(r) >= GOAL_FRESH)} |")
     if skipped:
         lines += ["", "Not benchmarked: " + "; ".join(f"{t} ({why})" for t, why in skipped) + "."]
 
@@ -377,6 +434,8 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
         k_ratio_ok = [r for r in kern if ratio(r) >= GOAL_RATIO]
         k_fast = [r for r in kern if g_out(r) >= GOAL_GBPS]
         both = [r for r in kern if r in k_ratio_ok and r in k_fast]
+        slow = [r for r in kern if r not in k_fast]
+        short = [r for r in kern if r not in k_ratio_ok]
         lo, hi = min(kern, key=g_out), max(kern, key=g_out)
         f_lo, f_hi = min(kern, key=g_fast), max(kern, key=g_fast)
         reading += (
@@ -391,10 +450,10 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
             "return fresh arrays). Outputs of 16 MiB and more are written with non-temporal "
             "stores (quant/dequantize.cpp), which is why `out=` can beat the plain copy. "
             f"≥ {GOAL_GBPS:.0f} GB/s: {len(k_fast)} of {len(kern)}"
-            + (f"; below it: {names([r for r in kern if r not in k_fast], lambda r: f'{g_out(r):.2f}')}"
+            + (f"; below it: {names(slow, lambda r: f'{g_out(r):.2f}')}"
                if len(k_fast) < len(kern) else "")
             + f". ≥ {GOAL_RATIO:.0f}× gguf-py: {len(k_ratio_ok)} of {len(kern)}"
-            + (f"; missing it: {names([r for r in kern if r not in k_ratio_ok], lambda r: f'{ratio(r):.0f}×')}"
+            + (f"; missing it: {names(short, lambda r: f'{ratio(r):.0f}×')}"
                if len(k_ratio_ok) < len(kern) else "")
             + f"; both goals: {len(both)} of {len(kern)}. "
             f"Returning a fresh array (the plain `mwt.dequantize(...)` call) they run at "
@@ -402,20 +461,21 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
             f"{min(ratio_fresh(r) for r in kern):.0f}× to {max(ratio_fresh(r) for r in kern):.0f}× "
             f"gguf-py ({sum(ratio_fresh(r) >= GOAL_RATIO for r in kern)} of {len(kern)} types "
             f"≥ {GOAL_RATIO:.0f}×). ")
-        # The "output-bound" reading only when every kernel type sits near the fresh-fill figure.
-        if fill_gbps < GOAL_GBPS * 1.05 and min(g_fast(r) / fill_gbps for r in kern) >= 0.8:
-            reading += (
-                f"The fresh-array figures are held down by the output rather than the "
-                f"decoding: allocating and writing a fresh {4 * values / 2**20:.0f} MiB float32 "
-                f"array once (`np.empty(n).fill(1)`) runs at {fill_gbps:.2f} GB/s on this "
-                f"machine, and all {len(kern)} kernel types land at "
-                f"{min(g_fast(r) / fill_gbps for r in kern):.2f}–"
-                f"{max(g_fast(r) / fill_gbps for r in kern):.2f}× that whatever their block "
-                "layout, while the same kernels into `out=` run "
-                f"{min(g_out(r) / g_fast(r) for r in kern):.1f}–"
-                f"{max(g_out(r) / g_fast(r) for r in kern):.1f}× faster — the kernel's zeroing "
-                "and faulting-in of new pages, not the decoding, is the cost there (an inference "
-                "from these measurements, not a profile). ")
+        fr_ok = [r for r in kern if f_ratio(r) >= GOAL_FRESH]
+        fr_low = [r for r in kern if r not in fr_ok]
+        n_lo, n_hi = min(kern, key=g_new), max(kern, key=g_new)
+        reading += (
+            f"Fresh / out= (medians of alternated rounds): {min(f_ratio(r) for r in kern):.2f}–"
+            f"{max(f_ratio(r) for r in kern):.2f}; ≥ {GOAL_FRESH:.0%}: {len(fr_ok)} of "
+            f"{len(kern)}"
+            + (f"; below it: {names(fr_low, lambda r: f'{f_ratio(r):.2f}')}"
+               if len(fr_ok) < len(kern) else "")
+            + ". On memory new to the process (the previous output still held) a fresh array "
+            f"runs at {g_new(n_lo):.2f} ({n_lo['type']}) to {g_new(n_hi):.2f} GB/s "
+            f"({n_hi['type']}), about what allocating and filling a fresh array once costs "
+            f"(`np.empty(n).fill(1)`: {fill_gbps:.2f} GB/s): there the kernel's faulting-in and "
+            "zeroing of the new pages, not the decoding, sets the speed (an inference from these "
+            "measurements, not a profile). ")
         near = [r for r in kern if GOAL_RATIO / band <= ratio(r) <= GOAL_RATIO * band]
         if near:
             reading += (f"Ratios within a factor {band:g} of the {GOAL_RATIO:.0f}× line ("
@@ -434,7 +494,8 @@ def render(rows, skipped, copy, values, small, info, command, cpu, load_start, l
         if mt_threads > 1:
             reading += (
                 f"With the default {mt} into the same buffer: {min(g_mt(r) for r in rows):.2f}–"
-                f"{max(g_mt(r) for r in rows):.2f} GB/s, {min(g_mt(r) / g_out(r) for r in rows):.2f}"
+                f"{max(g_mt(r) for r in rows):.2f} GB/s, "
+                f"{min(g_mt(r) / g_out(r) for r in rows):.2f}"
                 f"–{max(g_mt(r) / g_out(r) for r in rows):.2f}× one thread's; the gain is "
                 "largest where one thread's decoding, not the store bandwidth, is the limit. ")
         else:

@@ -1,6 +1,13 @@
 // Quant area: dequantization (mwt_dequantize_threads, mwt_can_dequantize) and quantization
 // (mwt_quantize, mwt_quantize_weighted, mwt_can_quantize). Inputs are pinned buffer views or
-// arrays the call owns, so the coding runs without the GIL.
+// arrays the call owns, so the coding runs without the GIL. Large fresh float32 outputs come
+// from OutputPool, which recycles the memory of the last one dropped.
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 
@@ -8,6 +15,112 @@
 
 namespace mwt_py {
 namespace {
+
+// Memory for large fresh dequantize outputs. Writing memory new to the process costs more than
+// decoding into it: every page is faulted in and zeroed by the kernel first (and, in a VM, may be
+// supplied by the host again), which runs below the kernels' own output rate even on 2 MiB huge
+// pages (benchmarks/bench_dequant.py measures both). So each output of at least kMinBytes gets an
+// anonymous mapping of its own, 2 MiB-aligned and asked for transparent huge pages (a no-op when
+// THP is "never"), and when its array dies the mapping is kept, already faulted in, for the next
+// output it fits (at most twice that output's size); only the most recently dropped one is kept,
+// so what stays mapped is at most one output the caller had anyway. Smaller outputs are numpy's.
+class OutputPool {
+ public:
+  // Below this, numpy's allocation (glibc keeps freed blocks under its 32 MiB mmap threshold
+  // in the heap, so their pages are reused already).
+  static constexpr size_t kMinBytes = size_t{32} << 20;
+
+  struct Block {
+    void* base = nullptr;
+    size_t len = 0;
+  };
+
+  // Never destroyed: arrays (and the capsules that return their blocks) can outlive static
+  // destruction at interpreter exit.
+  static OutputPool& get() {
+    static OutputPool* pool = new OutputPool;
+    return *pool;
+  }
+
+  // A block of at least `bytes` bytes: the kept one when it fits, else a new mapping.
+  // std::bad_alloc (MemoryError in Python) when the system has no memory for it.
+  Block take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (kept_.base != nullptr && kept_.len >= bytes && kept_.len / 2 <= bytes) {
+        Block b = kept_;
+        kept_ = Block{};
+        return b;
+      }
+    }
+    return map(bytes);
+  }
+
+  // Keeps b for the next take, releasing the block kept before it.
+  void give_back(Block b) noexcept {
+    Block old;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      old = kept_;
+      kept_ = b;
+    }
+    if (old.base != nullptr) ::munmap(old.base, old.len);
+  }
+
+ private:
+  static constexpr size_t kHuge = size_t{2} << 20;
+
+  // A new mapping of `bytes` rounded up to 2 MiB, starting on a 2 MiB boundary so that every
+  // 2 MiB of it can be one huge page: map 2 MiB more, then unmap the unaligned head and tail.
+  static Block map(size_t bytes) {
+    if (bytes > SIZE_MAX - 2 * kHuge) throw std::bad_alloc();
+    const size_t len = (bytes + kHuge - 1) / kHuge * kHuge;
+    void* p =
+        ::mmap(nullptr, len + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    const auto start = reinterpret_cast<uintptr_t>(p);
+    const uintptr_t aligned = (start + kHuge - 1) / kHuge * kHuge;
+    if (aligned > start) ::munmap(p, aligned - start);
+    if (const size_t tail = start + kHuge - aligned; tail > 0)
+      ::munmap(reinterpret_cast<void*>(aligned + len), tail);
+#ifdef MADV_HUGEPAGE
+    // Advice only: refused (old kernel, THP compiled out) it still works on 4 KiB pages.
+    (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+#endif
+    return Block{reinterpret_cast<void*>(aligned), len};
+  }
+
+  std::mutex mu_;
+  Block kept_;
+};
+
+// A new 1-D float32 array of n values, contents undefined: from OutputPool when large (its base
+// a capsule that gives the block back when the array and every view of it are gone), else
+// numpy's.
+py::array_t<float> new_output(size_t n) {
+  const auto len = static_cast<py::ssize_t>(n);
+  if (n < OutputPool::kMinBytes / sizeof(float)) return py::array_t<float>(len);
+  if (n > SIZE_MAX / sizeof(float)) throw std::bad_alloc();
+  OutputPool& pool = OutputPool::get();
+  OutputPool::Block* block = nullptr;
+  const OutputPool::Block taken = pool.take(n * sizeof(float));
+  py::capsule owner;
+  try {
+    block = new OutputPool::Block(taken);
+    owner = py::capsule(block, [](void* p) {
+      auto* b = static_cast<OutputPool::Block*>(p);
+      OutputPool::get().give_back(*b);
+      delete b;
+    });
+  } catch (...) {  // no capsule owns the block yet
+    delete block;
+    pool.give_back(taken);
+    throw;
+  }
+  // Failing from here on, the capsule's destructor gives the block back.
+  return py::array_t<float>({len}, {static_cast<py::ssize_t>(sizeof(float))},
+                            static_cast<float*>(taken.base), owner);
+}
 
 mwt_dtype lookup_dtype(const std::string& name) {
   mwt_dtype dt;
@@ -31,8 +144,7 @@ class OutputView {
     if (static_cast<size_t>(arr.size()) != n)
       fail(MWT_E_SIZE_MISMATCH, "out holds " + std::to_string(arr.size()) +
                                     " values; the tensor has " + std::to_string(n));
-    if (!(arr.flags() & py::array::c_style))
-      fail(MWT_E_ARGUMENT, "out must be C-contiguous");
+    if (!(arr.flags() & py::array::c_style)) fail(MWT_E_ARGUMENT, "out must be C-contiguous");
     if (!arr.writeable()) fail(MWT_E_ARGUMENT, "out is read-only");
     if (PyObject_GetBuffer(out.ptr(), &view_, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) != 0)
       throw py::error_already_set();
@@ -58,7 +170,7 @@ py::object dequantize(const py::object& raw, const std::string& dtype_name, size
   float* dst = nullptr;
   std::optional<OutputView> pinned;
   if (out.is_none()) {
-    py::array_t<float> fresh(static_cast<py::ssize_t>(n));
+    py::array_t<float> fresh = new_output(n);
     dst = fresh.mutable_data();
     result = std::move(fresh);
   } else {

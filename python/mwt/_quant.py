@@ -82,6 +82,13 @@ def dequantize(raw: Any, dtype: str, shape: Sequence[int], *, out: Optional[np.n
     and returned as is, in its own shape, so a loop over tensors can decode into one buffer
     without allocating. It must not share memory with ``raw``.
 
+    Without ``out``, an output of 32 MiB or more gets memory of its own (2 MiB-aligned, asked
+    for transparent huge pages); once that array and every view of it are gone, its memory is
+    kept for the next large output it fits (at most twice that output's size) instead of being
+    returned to the system, so a loop that decodes one tensor after another and drops each
+    writes into memory already faulted in, at the speed of ``out=``. Only the most recently
+    dropped output's memory is kept. Such an array's ``base`` is the capsule that owns it.
+
     ``threads``: ``None`` (the default) splits large tensors over as many threads as the
     machine has CPUs (or the environment variable ``MWT_NUM_THREADS``, read once per process);
     ``1`` keeps the work on the calling thread; ``n`` uses at most ``n`` (at most 256). Each
@@ -102,7 +109,8 @@ def dequantize(raw: Any, dtype: str, shape: Sequence[int], *, out: Optional[np.n
     if any(d < 0 for d in dims):
         _raise("BAD_SHAPE", f"shape {dims} has a negative dimension")
     if not _native.can_dequantize(info.name):
-        _raise("UNSUPPORTED_FEATURE", f"mwt has no decoder for {info.name}, so it cannot dequantize it")
+        _raise("UNSUPPORTED_FEATURE",
+               f"mwt has no decoder for {info.name}, so it cannot dequantize it")
     inner = dims[-1] if dims else 1
     if inner % info.block_size != 0:
         _raise("BAD_SHAPE", f"innermost dimension {inner} of shape {dims} is not a multiple of "

@@ -1,11 +1,11 @@
 """`mwt quantize` / mwt.quantize_file on transformers-made tiny LLaMA models.
 
 The expected per-tensor types are computed here, independently of mwt's rule engine, from
-llama.cpp's Q4_K_M rules as reference/gguf-and-quants.md §3.6 states them: output (or tied
+llama.cpp's Q4_K_M rules (its llama_tensor_get_type): output (or tied
 token_embd) Q6_K, attn_v and ffn_down Q6_K on use_more_bits layers, Q4_K elsewhere, norms F32,
 and the row fallbacks Q4_K->Q5_0, Q6_K->Q8_0 where a row is not whole 256-value super-blocks.
 gguf-py reads every output file and decodes it; the decoded weights are held to the
-reconstruction error of their type (quant.md thresholds, normalized RMSE per tensor).
+reconstruction error of their type (normalized RMSE per tensor, bounds in _NRMSE).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def _expected_q4_k_m(name: str, shape: tuple, n_layer: int, has_output: bool) ->
     if name == "output.weight" or (not has_output and name == "token_embd.weight"):
         return "Q6_K" if row % 256 == 0 else "Q8_0"
     t = "Q4_K"
-    if name.startswith("blk.") and (name.endswith("attn_v.weight") or name.endswith("ffn_down.weight")):
+    if name.startswith("blk.") and (name.endswith("attn_v.weight")
+                                    or name.endswith("ffn_down.weight")):
         if _use_more_bits(int(name.split(".")[1]), n_layer):
             t = "Q6_K"
     if row % 256:
@@ -63,7 +64,7 @@ def _nrmse(ref: np.ndarray, got: np.ndarray) -> float:
     return float(np.sqrt(np.mean((ref - got) ** 2)) / np.sqrt(np.mean(ref ** 2)))
 
 
-# Normalized RMSE bound per type for Gaussian weights (quant.md's per-bit thresholds are for
+# Normalized RMSE bound per type for Gaussian weights (the usual per-bit thresholds are for
 # sqrt(sum d^2)/n on unit data; these are the same orders expressed relative to the RMS, with
 # room for the 256-value super-block scales).
 _NRMSE = {"Q8_0": 0.01, "Q6_K": 0.03, "Q5_0": 0.06, "Q4_K": 0.12, "F32": 0.0}
@@ -149,6 +150,21 @@ def test_q8_0_bytes_match_gguf_py(tmp_path):
             assert t.tensor_type.name == "F32"
     with mwt.open(out) as wf:
         assert wf.quantization["scheme"] == "Q8_0"
+
+
+def test_every_thread_count_writes_the_same_bytes(tmp_path):
+    # hidden 256, ffn 512: the ffn and embedding tensors hold 2^17 values, so with threads > 1
+    # their rows are encoded in two parts on two threads; the file must not change.
+    src = _tiny_llama(tmp_path / "hf", hidden=256, ffn=512, layers=2)
+    paths = []
+    for threads in (1, 3):
+        out = tmp_path / f"q4km-{threads}.gguf"
+        seen: list = []
+        res = mwt.quantize_file(src, out, "Q4_K_M", threads=threads,
+                                progress=lambda i, n, name, seen=seen: seen.append(i))
+        assert seen == list(range(1, res.tensors + 1))
+        paths.append(out)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
 def test_gguf_input_and_requantize_guard(tmp_path):

@@ -10,10 +10,10 @@
 namespace mwt::detail::analysis {
 namespace {
 
-constexpr uint32_t kMaxGidxReads = 32;          // g_idx tensors read per file
+constexpr uint32_t kMaxGidxReads = 32;  // g_idx tensors read per file
 constexpr uint64_t kMaxGidxLen = uint64_t{1} << 22;
-constexpr uint32_t kMaxZeroReads = 32;          // zero-point tensors sampled per file
-constexpr uint64_t kZeroSample = 4096;          // values sampled from one zero-point row
+constexpr uint32_t kMaxZeroReads = 32;  // zero-point tensors sampled per file
+constexpr uint64_t kZeroSample = 4096;  // values sampled from one zero-point row
 
 // The first row of a packed zero-point tensor, sampled: nullopt when unreadable, else whether
 // all sampled values equal one constant (and which).
@@ -23,7 +23,8 @@ struct ZeroSample {
 };
 std::optional<ZeroSample> sample_packed_zeros(ClassifyContext& ctx, const TensorInfo& z,
                                               unsigned bits, uint64_t nvalues) {
-  if (ctx.zero_reads >= kMaxZeroReads || z.shape.size() != 2 || !is_word32(z.dtype)) return std::nullopt;
+  if (ctx.zero_reads >= kMaxZeroReads || z.shape.size() != 2 || !is_word32(z.dtype))
+    return std::nullopt;
   const uint64_t words = z.shape[1];
   nvalues = std::min({nvalues, kZeroSample, words * 32 / bits});
   if (nvalues == 0) return std::nullopt;
@@ -144,8 +145,10 @@ std::optional<ModuleResult> classify_qweight(ClassifyContext& ctx, const Module&
       const auto ub = static_cast<uint64_t>(b);
       bool ok = true;
       if (qz) ok = ok && packed(out, ub, qz->shape[1]);
-      if (in) ok = ok && packed(*in, ub, rows);
-      else ok = ok && (rows * 32) % ub == 0;
+      if (in)
+        ok = ok && packed(*in, ub, rows);
+      else
+        ok = ok && (rows * 32) % ub == 0;
       if (ok) cands.push_back(b);
     }
     if (cands.size() > 1 && ctx.config.bits &&
@@ -156,8 +159,10 @@ std::optional<ModuleResult> classify_qweight(ClassifyContext& ctx, const Module&
     r.in_features = in ? *in : rows * 32 / static_cast<uint64_t>(r.bits);
     r.group_size = group_size_of(r.in_features, groups);
     r.facts.emplace_back("g_idx", gi != nullptr);
-    if (gi) gptq_g_idx(ctx, *gi, r.in_features, groups, r);
-    else r.facts.emplace_back("desc_act", false);  // no g_idx: channels in order
+    if (gi)
+      gptq_g_idx(ctx, *gi, r.in_features, groups, r);
+    else
+      r.facts.emplace_back("desc_act", false);  // no g_idx: channels in order
     if (qz) {
       if (auto z = sample_packed_zeros(ctx, *qz, static_cast<unsigned>(r.bits), out)) {
         const uint32_t mid = uint32_t{1} << (r.bits - 1);
@@ -204,7 +209,8 @@ std::optional<ModuleResult> classify_packed(ClassifyContext& ctx, const Module& 
   const WeightFile& f = ctx.file;
   const TensorInfo* wp = m.get(f, Role::WEIGHT_PACKED);
   const TensorInfo* s = m.get(f, Role::WEIGHT_SCALE);
-  if (!wp || !s || wp->shape.size() != 2 || wp->shape[0] == 0 || wp->shape[1] == 0) return std::nullopt;
+  if (!wp || !s || wp->shape.size() != 2 || wp->shape[0] == 0 || wp->shape[1] == 0)
+    return std::nullopt;
   const uint64_t out = wp->shape[0], pc = wp->shape[1];
   const auto ws = read_weight_shape(f, m.get(f, Role::WEIGHT_SHAPE));
   ModuleResult r;
@@ -225,7 +231,8 @@ std::optional<ModuleResult> classify_packed(ClassifyContext& ctx, const Module& 
     for (int b : {2, 4, 8})
       if (ceil_div((*ws)[1], 32 / static_cast<uint64_t>(b)) == pc) bits = b;
     r.in_features = (*ws)[1];
-  } else if (ctx.config.bits && (*ctx.config.bits == 2 || *ctx.config.bits == 4 || *ctx.config.bits == 8)) {
+  } else if (ctx.config.bits &&
+             (*ctx.config.bits == 2 || *ctx.config.bits == 4 || *ctx.config.bits == 8)) {
     bits = static_cast<int>(*ctx.config.bits);
     r.in_features = pc * (32 / static_cast<uint64_t>(bits));
   }
@@ -265,7 +272,8 @@ std::optional<ModuleResult> classify_mlx(ClassifyContext& ctx, const Module& m) 
   const WeightFile& f = ctx.file;
   const TensorInfo* w = m.get(f, Role::WEIGHT);
   const TensorInfo* s = m.get(f, Role::SCALES);
-  if (!w || !s || w->dtype != DType::U32 || w->shape.size() < 2 || s->shape.size() != w->shape.size())
+  if (!w || !s || w->dtype != DType::U32 || w->shape.size() < 2 ||
+      s->shape.size() != w->shape.size())
     return std::nullopt;
   if (!std::equal(w->shape.begin(), w->shape.end() - 1, s->shape.begin())) return std::nullopt;
   const TensorInfo* b = m.get(f, Role::BIASES);
@@ -294,7 +302,8 @@ std::optional<ModuleResult> classify_mlx(ClassifyContext& ctx, const Module& m) 
       const uint64_t in = pc * 32 / static_cast<uint64_t>(bits);
       if (in != sc * static_cast<uint64_t>(g)) continue;
       cands.emplace_back(bits, g);
-      if (std::binary_search(ctx.known_dims.begin(), ctx.known_dims.end(), in)) known.emplace_back(bits, g);
+      if (std::binary_search(ctx.known_dims.begin(), ctx.known_dims.end(), in))
+        known.emplace_back(bits, g);
     }
   if (cands.empty()) return std::nullopt;
   std::optional<std::pair<int, int64_t>> cfg;
@@ -322,7 +331,15 @@ std::optional<ModuleResult> classify_mlx(ClassifyContext& ctx, const Module& m) 
     pick = contains(pool, {4, 64}) ? std::pair<int, int64_t>{4, 64} : pool[0];
     source = "ambiguous";
     std::string alt;
-    for (const auto& [cb, cg] : pool) alt += (alt.empty() ? "" : " ") + std::to_string(cb) + "/" + std::to_string(cg);
+    // Appended piece by piece: the one-line (alt.empty() ? "" : " ") + std::to_string(cb) + ...
+    // draws a false GCC 12 -Wrestrict (inside char_traits.h) from operator+(const char*,
+    // std::string&&).
+    for (const auto& [cb, cg] : pool) {
+      if (!alt.empty()) alt += ' ';
+      alt += std::to_string(cb);
+      alt += '/';
+      alt += std::to_string(cg);
+    }
     r.facts.emplace_back("alternatives", alt);
   }
   if (cfg && *cfg != pick) {

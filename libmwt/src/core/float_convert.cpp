@@ -1,11 +1,11 @@
 // Float conversions; the rules are in float_convert.hpp.
 #include "core/float_convert.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <algorithm>
 #include <string>
 
 #include "core/error.hpp"
@@ -48,7 +48,8 @@ float mini_decode(const MiniFloat& f, uint8_t v) noexcept {
   } else if (e == 0) {
     out = std::ldexp(static_cast<float>(m), 1 - f.bias - f.mbits);
   } else {
-    out = std::ldexp(static_cast<float>((1u << f.mbits) | m), static_cast<int>(e) - f.bias - f.mbits);
+    out =
+        std::ldexp(static_cast<float>((1u << f.mbits) | m), static_cast<int>(e) - f.bias - f.mbits);
   }
   return neg ? -out : out;
 }
@@ -67,10 +68,10 @@ uint8_t mini_encode(const MiniFloat& f, float x) noexcept {
   const uint8_t nan = f.kind == Kind::FNUZ ? 0x80 : static_cast<uint8_t>(sign | 0x7F);
   const uint8_t zero = f.kind == Kind::FNUZ ? 0 : sign;
   // IEEE: +-Inf. FN (E4M3): saturate to the largest finite value, +-448. FNUZ: the NaN.
-  const uint8_t overflow =
-      f.kind == Kind::IEEE ? static_cast<uint8_t>(sign | (emask << f.mbits))
-      : f.kind == Kind::FN ? static_cast<uint8_t>(sign | (((emask << f.mbits) | mmask) - 1))
-                           : nan;
+  const uint8_t overflow = f.kind == Kind::IEEE ? static_cast<uint8_t>(sign | (emask << f.mbits))
+                           : f.kind == Kind::FN
+                               ? static_cast<uint8_t>(sign | (((emask << f.mbits) | mmask) - 1))
+                               : nan;
   if (std::isnan(x)) return nan;
   if (std::isinf(x)) return overflow;
   const double a = std::fabs(static_cast<double>(x));
@@ -80,7 +81,7 @@ uint8_t mini_encode(const MiniFloat& f, float x) noexcept {
   const int emin = 1 - f.bias;
   int e = std::max(ex - 1, emin);
   double r = round_half_even(std::ldexp(a, f.mbits - e));  // mantissa in units of 2^(e-mbits)
-  if (r >= std::ldexp(1.0, f.mbits + 1)) {  // rounding carried into the next binade
+  if (r >= std::ldexp(1.0, f.mbits + 1)) {                 // rounding carried into the next binade
     r /= 2.0;
     e += 1;
   }
@@ -157,7 +158,10 @@ const F8Tables& f8_tables() {
 
 [[noreturn]] void not_convertible(DType d, const char* direction) {
   const DTypeInfo* info = dtype_info(static_cast<uint32_t>(d));
-  const std::string name = info ? std::string(info->name) : "#" + std::to_string(static_cast<uint32_t>(d));
+  // Appended, not "#" + std::to_string(...): GCC 12 warns falsely (-Wrestrict, inside
+  // char_traits.h) about operator+(const char*, std::string&&).
+  std::string name = info ? std::string(info->name) : std::string("#");
+  if (info == nullptr) name += std::to_string(static_cast<uint32_t>(d));
   fail(Code::BAD_DTYPE, std::string("cannot convert ") + direction + " dtype " + name +
                             ": only F32, F64, F16, BF16 and the F8 formats are float conversions");
 }
@@ -217,21 +221,23 @@ uint8_t f32_to_f8(DType fmt, float f) noexcept {
 
 bool is_convertible_float(DType d) noexcept {
   switch (d) {
-    case DType::F32: case DType::F64: case DType::F16: case DType::BF16:
-    case DType::F8_E4M3: case DType::F8_E5M2: case DType::F8_E4M3FNUZ: case DType::F8_E5M2FNUZ:
-    case DType::F8_E8M0:
-      return true;
-    default:
-      return false;
+    case DType::F32:
+    case DType::F64:
+    case DType::F16:
+    case DType::BF16:
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::F8_E4M3FNUZ:
+    case DType::F8_E5M2FNUZ:
+    case DType::F8_E8M0: return true;
+    default: return false;
   }
 }
 
 void convert_to_f32(DType d, const void* src, uint64_t n, float* dst) {
   const auto* p = static_cast<const unsigned char*>(src);
   switch (d) {
-    case DType::F32:
-      std::memcpy(dst, p, n * 4);
-      return;
+    case DType::F32: std::memcpy(dst, p, n * 4); return;
     case DType::F64:
       for (uint64_t i = 0; i < n; ++i) {
         double v;
@@ -253,23 +259,23 @@ void convert_to_f32(DType d, const void* src, uint64_t n, float* dst) {
         dst[i] = bf16_to_f32(h);
       }
       return;
-    case DType::F8_E4M3: case DType::F8_E5M2: case DType::F8_E4M3FNUZ: case DType::F8_E5M2FNUZ:
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::F8_E4M3FNUZ:
+    case DType::F8_E5M2FNUZ:
     case DType::F8_E8M0: {
       const auto& t = f8_tables().of(d);
       for (uint64_t i = 0; i < n; ++i) dst[i] = t[p[i]];
       return;
     }
-    default:
-      not_convertible(d, "to F32 from");
+    default: not_convertible(d, "to F32 from");
   }
 }
 
 void convert_from_f32(DType d, const float* src, uint64_t n, void* dst) {
   auto* p = static_cast<unsigned char*>(dst);
   switch (d) {
-    case DType::F32:
-      std::memcpy(p, src, n * 4);
-      return;
+    case DType::F32: std::memcpy(p, src, n * 4); return;
     case DType::F64:
       for (uint64_t i = 0; i < n; ++i) {
         const double v = src[i];
@@ -288,12 +294,14 @@ void convert_from_f32(DType d, const float* src, uint64_t n, void* dst) {
         std::memcpy(p + 2 * i, &h, 2);
       }
       return;
-    case DType::F8_E4M3: case DType::F8_E5M2: case DType::F8_E4M3FNUZ: case DType::F8_E5M2FNUZ:
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::F8_E4M3FNUZ:
+    case DType::F8_E5M2FNUZ:
     case DType::F8_E8M0:
       for (uint64_t i = 0; i < n; ++i) p[i] = f32_to_f8(d, src[i]);
       return;
-    default:
-      not_convertible(d, "from F32 to");
+    default: not_convertible(d, "from F32 to");
   }
 }
 

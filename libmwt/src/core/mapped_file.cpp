@@ -18,7 +18,14 @@
 namespace mwt::detail {
 namespace {
 
-std::string quoted(const std::string& path) { return "'" + escape_for_message(path, 512) + "'"; }
+// Appended, not "'" + escape_for_message(...) + "'": GCC 12 warns falsely (-Wrestrict, inside
+// char_traits.h) about operator+(const char*, std::string&&).
+std::string quoted(const std::string& path) {
+  std::string q = "'";
+  q += escape_for_message(path, 512);
+  q += '\'';
+  return q;
+}
 
 // Opens a regular file read-only and stats it; Error(IO) otherwise.
 int open_regular(const std::string& path, struct stat& st) {
@@ -69,7 +76,8 @@ std::shared_ptr<MappedFile> MappedFile::open_deferred(const std::string& path) {
   return adopt_deferred(fd, st, path);
 }
 
-std::shared_ptr<MappedFile> MappedFile::adopt_deferred(int fd, const struct stat& st, std::string path) {
+std::shared_ptr<MappedFile> MappedFile::adopt_deferred(int fd, const struct stat& st,
+                                                       std::string path) {
   std::shared_ptr<MappedFile> f;
   try {
     f.reset(new MappedFile());
@@ -89,7 +97,7 @@ std::shared_ptr<MappedFile> MappedFile::adopt_deferred(int fd, const struct stat
 }
 
 std::shared_ptr<MappedFile> MappedFile::open_deferred_beneath(int dirfd, const std::string& name,
-                                                             const std::string& dir_path) {
+                                                              const std::string& dir_path) {
 #if defined(__linux__) && defined(SYS_openat2)
   struct open_how how {};
   how.flags = O_RDONLY | O_CLOEXEC;
@@ -131,7 +139,8 @@ void MappedFile::map_now() const {
     fd = open_regular(path_, st);
     own_fd = true;
     if (static_cast<uint64_t>(st.st_dev) != dev_ || static_cast<uint64_t>(st.st_ino) != ino_ ||
-        static_cast<uint64_t>(st.st_size) != size_ || static_cast<int64_t>(st.st_mtim.tv_sec) != mtime_sec_ ||
+        static_cast<uint64_t>(st.st_size) != size_ ||
+        static_cast<int64_t>(st.st_mtim.tv_sec) != mtime_sec_ ||
         static_cast<int64_t>(st.st_mtim.tv_nsec) != mtime_nsec_) {
       ::close(fd);
       fail(Code::IO, quoted(path_) + " changed since it was opened and validated; open it again");
@@ -156,8 +165,10 @@ const uint8_t* MappedFile::data() const {
 
 std::vector<uint8_t> MappedFile::read(uint64_t offset, uint64_t n) const {
   if (offset > size_ || n > size_ - offset)
-    fail(Code::TRUNCATED, "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
-                              " runs past the end of " + quoted(path_), offset);
+    fail(Code::TRUNCATED,
+         "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
+             " runs past the end of " + quoted(path_),
+         offset);
   std::vector<uint8_t> out(static_cast<size_t>(n));
   read_into(offset, n, out.data());
   return out;
@@ -165,8 +176,10 @@ std::vector<uint8_t> MappedFile::read(uint64_t offset, uint64_t n) const {
 
 void MappedFile::read_into(uint64_t offset, uint64_t n, uint8_t* out) const {
   if (offset > size_ || n > size_ - offset)
-    fail(Code::TRUNCATED, "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
-                              " runs past the end of " + quoted(path_), offset);
+    fail(Code::TRUNCATED,
+         "read of " + std::to_string(n) + " bytes at " + std::to_string(offset) +
+             " runs past the end of " + quoted(path_),
+         offset);
   if (n == 0) return;
   if (!deferred_ || fd_ < 0) {
     std::memcpy(out, data() + offset, static_cast<size_t>(n));
@@ -174,11 +187,14 @@ void MappedFile::read_into(uint64_t offset, uint64_t n, uint8_t* out) const {
   }
   uint64_t done = 0;
   while (done < n) {
-    const ssize_t r = ::pread(fd_, out + done, static_cast<size_t>(n - done),
-                              static_cast<off_t>(offset + done));
+    const ssize_t r =
+        ::pread(fd_, out + done, static_cast<size_t>(n - done), static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) fail(Code::IO, "cannot read " + quoted(path_) + ": " + std::strerror(errno), offset + done);
-    if (r == 0) fail(Code::TRUNCATED, quoted(path_) + " ended early (it shrank while being read)", offset + done);
+    if (r < 0)
+      fail(Code::IO, "cannot read " + quoted(path_) + ": " + std::strerror(errno), offset + done);
+    if (r == 0)
+      fail(Code::TRUNCATED, quoted(path_) + " ended early (it shrank while being read)",
+           offset + done);
     done += static_cast<uint64_t>(r);
   }
 }
