@@ -1,7 +1,7 @@
 # mwt: the two set-up commands (README) plus the pieces they are made of.
 #   make demo  - install what is missing, build, run the main job on a bundled default
 #   make test  - the same set-up, then every C++ (incl. an ASan+UBSan build) and Python test
-# Other targets: deps, build, python, asan, fuzz (FUZZ_SECONDS=600), bench, clean.
+# Other targets: deps, build, python, asan, lint, fuzz (FUZZ_SECONDS=600), bench, clean.
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
@@ -13,17 +13,28 @@ FUZZ_SECONDS ?= 600
 BUILD := build/release
 ASAN_BUILD := build/asan
 
-# Debian packages the build and tests need (house-style.md build notes).
+# Debian packages the build and tests need: toolchain, the libraries CMakeLists.txt finds, clang
+# (+ its runtime) for the fuzzers, clang-format and clang-tidy for make lint.
 APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev xtl-dev \
-                libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev
+                libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev \
+                clang-format clang-tidy
 
-.PHONY: demo test deps apt venv build python asan test-cpp test-asan test-python test-fuzz-smoke fuzz bench clean
+.PHONY: demo test deps apt venv build python asan lint lint-fast test-cpp test-asan test-python \
+        test-fuzz-smoke fuzz bench clean
 
 demo: build python
 	$(VPY) examples/python/demo.py --out demo-out
 
 test: build python asan
-	$(MAKE) --no-print-directory test-cpp test-asan test-python test-fuzz-smoke
+	$(MAKE) --no-print-directory lint-fast test-cpp test-asan test-python test-fuzz-smoke
+
+# Style and structure (tools/lint.sh): layering, line length, clang-format, ruff, mypy, and in
+# `make lint` also clang-tidy over the library with the Release compile database.
+lint: build venv
+	JOBS=$(JOBS) tools/lint.sh
+
+lint-fast: venv apt
+	tools/lint.sh fast
 
 # The libFuzzer targets built with clang and run 5 s each over their seeds: a change that stops
 # them building or makes a seed crash fails here (`make fuzz` is the real, long run).
@@ -35,12 +46,14 @@ deps: apt venv
 # Install only what is missing; as root through apt-get, otherwise say what to install.
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing Debian packages:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	    apt-get update -qq \
+	      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "missing Debian packages:$$missing (run as root, or install them)"; exit 1; \
 	  fi; \
@@ -53,7 +66,8 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 build: apt
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+	  >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The Python package (mwt._native + the mwt CLI) into the venv; incremental via build/python.

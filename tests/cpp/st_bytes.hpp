@@ -3,7 +3,6 @@
 // opens them through read_safetensors with error checks. Also a temporary directory for the
 // tests that need real files (shards, the writer).
 #pragma once
-#include <catch2/catch.hpp>
 #include <stdlib.h>  // mkdtemp
 
 #include <chrono>
@@ -18,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "core/error.hpp"
 #include "core/mapped_file.hpp"
 #include "formats/open.hpp"
@@ -30,7 +31,8 @@ using namespace mwt::detail;
 // reference writer's compact spelling. The name is written verbatim (the caller escapes it).
 inline std::string entry(std::string_view name, std::string_view dtype,
                          const std::vector<uint64_t>& shape, uint64_t begin, uint64_t end) {
-  std::string s = "\"" + std::string(name) + "\":{\"dtype\":\"" + std::string(dtype) + "\",\"shape\":[";
+  std::string s =
+      "\"" + std::string(name) + "\":{\"dtype\":\"" + std::string(dtype) + "\",\"shape\":[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
   return s + "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(end) + "]}";
 }
@@ -71,11 +73,13 @@ class StBytes {
 };
 
 // A whole file: header `h` (N = its size) then `data_bytes` bytes of counting data.
-inline std::vector<uint8_t> file_bytes(std::string_view h, uint64_t data_bytes = 0, uint8_t seed = 1) {
+inline std::vector<uint8_t> file_bytes(std::string_view h, uint64_t data_bytes = 0,
+                                       uint8_t seed = 1) {
   return StBytes().header(h).data(data_bytes, seed).b;
 }
 
-inline std::unique_ptr<WeightFile> open_bytes(std::vector<uint8_t> bytes, const OpenOptions& opts = {}) {
+inline std::unique_ptr<WeightFile> open_bytes(std::vector<uint8_t> bytes,
+                                              const OpenOptions& opts = {}) {
   return read_safetensors(MappedFile::from_bytes(std::move(bytes), "test.safetensors"), opts);
 }
 
@@ -96,8 +100,8 @@ inline void check_error(const Error& e, uint64_t size, Code code) {
 // WeightFile came back; `before` and `after` run right around the reader call only (so a caller
 // can measure the reader's work without the test's own copy of the bytes). Returns the error.
 template <typename Before, typename After>
-Error expect_error_around(const std::vector<uint8_t>& bytes, Code code, const OpenOptions& opts, Before before,
-                          After after) {
+Error expect_error_around(const std::vector<uint8_t>& bytes, Code code, const OpenOptions& opts,
+                          Before before, After after) {
   std::shared_ptr<MappedFile> file = MappedFile::from_bytes(bytes, "test.safetensors");
   std::unique_ptr<WeightFile> wf;
   try {
@@ -114,8 +118,10 @@ Error expect_error_around(const std::vector<uint8_t>& bytes, Code code, const Op
   return Error(Code::OK, "");
 }
 
-inline Error expect_error(const std::vector<uint8_t>& bytes, Code code, const OpenOptions& opts = {}) {
-  return expect_error_around(bytes, code, opts, [] {}, [] {});
+inline Error expect_error(const std::vector<uint8_t>& bytes, Code code,
+                          const OpenOptions& opts = {}) {
+  return expect_error_around(
+      bytes, code, opts, [] {}, [] {});
 }
 
 inline bool mentions(const Error& e, const std::string& s) {
@@ -150,15 +156,21 @@ struct TempDir {
   // Names in the directory, dot files included (the writer's temp files start with '.').
   std::vector<std::string> files() const {
     std::vector<std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(path)) out.push_back(e.path().filename().string());
+    for (const auto& e : std::filesystem::directory_iterator(path))
+      out.push_back(e.path().filename().string());
     return out;
   }
   // Plain (non-atomic) writes of test input: `name` inside the directory, or any path.
-  void write(const std::string& name, const std::vector<uint8_t>& bytes) const { write_to(*this / name, bytes); }
-  void write(const std::string& name, const std::string& text) const { write_to(*this / name, text); }
+  void write(const std::string& name, const std::vector<uint8_t>& bytes) const {
+    write_to(*this / name, bytes);
+  }
+  void write(const std::string& name, const std::string& text) const {
+    write_to(*this / name, text);
+  }
   static void write_to(const std::string& path, const std::vector<uint8_t>& bytes) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
     f.close();
     REQUIRE(f.good());
   }
@@ -184,7 +196,8 @@ inline std::vector<uint8_t> with_w(const std::string& w_json, uint64_t data_byte
 }
 
 // Seconds the reader takes to refuse `bytes` with `expect` (the test's own copying excluded).
-inline double seconds_to_fail(const std::vector<uint8_t>& bytes, Code expect, const OpenOptions& opts, Error* out = nullptr) {
+inline double seconds_to_fail(const std::vector<uint8_t>& bytes, Code expect,
+                              const OpenOptions& opts, Error* out = nullptr) {
   using clock = std::chrono::steady_clock;
   clock::time_point t0, t1;
   Error e = expect_error_around(

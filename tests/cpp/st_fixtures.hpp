@@ -1,8 +1,8 @@
 // Shared fixtures of the safetensors reader, sharded and writer tests: the 22 dtypes with their
 // widths, owned tensor specs and small lookups.
 #pragma once
-#include <catch2/catch.hpp>
 #include <unistd.h>  // symlink
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -11,25 +11,27 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <catch2/catch.hpp>
+
 #include "core/dtype.hpp"
 #include "formats/safetensors/safetensors_header.hpp"
-
 #include "st_bytes.hpp"
 
 namespace st_test {
 
-// Format facts (reference/security.md §1.1): the 22 safetensors dtypes with their bit widths, in
+// Format facts (docs/safetensors.md#dtypes): the 22 safetensors dtypes with their bit widths, in
 // the reference implementation's enum order, which is also the order its writer sorts by.
 struct StDtype {
   const char* name;
   uint64_t bits;
 };
 constexpr StDtype kDtypes[] = {
-    {"BOOL", 8},         {"F4", 4},           {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8},   {"I8", 8},
-    {"F8_E5M2", 8},      {"F8_E4M3", 8},      {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8},
-    {"F8_E5M2FNUZ", 8},  {"I16", 16},         {"U16", 16},    {"F16", 16},    {"BF16", 16},
-    {"I32", 32},         {"U32", 32},         {"F32", 32},    {"C64", 64},    {"F64", 64}, {"I64", 64},
-    {"U64", 64},
+    {"BOOL", 8},        {"F4", 4},      {"F6_E2M3", 6}, {"F6_E3M2", 6}, {"U8", 8},
+    {"I8", 8},          {"F8_E5M2", 8}, {"F8_E4M3", 8}, {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8},
+    {"F8_E5M2FNUZ", 8}, {"I16", 16},    {"U16", 16},    {"F16", 16},    {"BF16", 16},
+    {"I32", 32},        {"U32", 32},    {"F32", 32},    {"C64", 64},    {"F64", 64},
+    {"I64", 64},        {"U64", 64},
 };
 constexpr size_t kNumDtypes = sizeof(kDtypes) / sizeof(kDtypes[0]);
 static_assert(kNumDtypes == 22);
@@ -54,7 +56,8 @@ struct Owned {
   std::vector<uint8_t> bytes;
 };
 
-inline Owned owned(std::string name, std::string dtype, std::vector<uint64_t> shape, uint8_t seed = 1) {
+inline Owned owned(std::string name, std::string dtype, std::vector<uint64_t> shape,
+                   uint8_t seed = 1) {
   uint64_t bits = 0;
   for (const StDtype& d : kDtypes)
     if (dtype == d.name) bits = d.bits;
@@ -65,7 +68,8 @@ inline Owned owned(std::string name, std::string dtype, std::vector<uint64_t> sh
   return t;
 }
 
-inline WriteSpec spec_of(const std::vector<Owned>& ts, const std::vector<std::pair<std::string, std::string>>& meta = {}) {
+inline WriteSpec spec_of(const std::vector<Owned>& ts,
+                         const std::vector<std::pair<std::string, std::string>>& meta = {}) {
   WriteSpec s;
   for (const auto& [k, v] : meta) {
     WriteMeta m;
@@ -108,7 +112,9 @@ inline WriteSpec spec_from(const WeightFile& wf) {
   return s;
 }
 
-inline std::vector<uint8_t> view(const TensorInfo& t) { return std::vector<uint8_t>(t.data, t.data + t.nbytes); }
+inline std::vector<uint8_t> view(const TensorInfo& t) {
+  return std::vector<uint8_t>(t.data, t.data + t.nbytes);
+}
 // Through WeightFile::tensor_data, for shards that are mapped only when their data is read.
 inline std::vector<uint8_t> view(const WeightFile& wf, const TensorInfo& t) {
   const uint8_t* p = wf.tensor_data(t);
@@ -133,7 +139,8 @@ template <typename F>
 Error expect_open_error(F&& open, Code code) {
   try {
     auto wf = open();
-    FAIL("expected " << code_name(code) << ", but it opened with " << wf->tensors.size() << " tensors");
+    FAIL("expected " << code_name(code) << ", but it opened with " << wf->tensors.size()
+                     << " tensors");
   } catch (const Error& e) {
     INFO(e.what());
     CHECK(code_name(e.code()) == std::string(code_name(code)));

@@ -2,14 +2,14 @@
 // 8-bit formats, decoding checked against independent formulas, round-to-nearest-even at every
 // midpoint, each format's overflow rule, and refusal of dtypes that are not float conversions.
 // (The Python tests compare the same functions against torch bit for bit.)
-#include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -110,15 +110,18 @@ bool same(float a, float b) {
 TEST_CASE("float convert: F16 decode matches the ldexp formula for all 65536 patterns", "[float]") {
   size_t mismatches = 0;
   for (uint32_t h = 0; h < 65536; ++h) {
-    const float got = f16_to_f32(static_cast<uint16_t>(h)), want = f16_reference(static_cast<uint16_t>(h));
+    const float got = f16_to_f32(static_cast<uint16_t>(h)),
+                want = f16_reference(static_cast<uint16_t>(h));
     if (!same(got, want)) {
-      if (++mismatches <= 5) FAIL_CHECK("pattern 0x" << std::hex << h << ": " << got << " vs " << want);
+      if (++mismatches <= 5)
+        FAIL_CHECK("pattern 0x" << std::hex << h << ": " << got << " vs " << want);
     }
   }
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("float convert: F16 decode -> encode is the identity on all non-NaN patterns", "[float]") {
+TEST_CASE("float convert: F16 decode -> encode is the identity on all non-NaN patterns",
+          "[float]") {
   size_t checked = 0, mismatches = 0;
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = f16_to_f32(static_cast<uint16_t>(h));
@@ -130,7 +133,8 @@ TEST_CASE("float convert: F16 decode -> encode is the identity on all non-NaN pa
   CHECK(checked == 65536 - 2 * 1023);  // every pattern but the NaNs (exponent 31, mantissa != 0)
 }
 
-TEST_CASE("float convert: F16 encode rounds to nearest, ties to even, at every midpoint", "[float]") {
+TEST_CASE("float convert: F16 encode rounds to nearest, ties to even, at every midpoint",
+          "[float]") {
   size_t mismatches = 0;
   for (uint16_t a = 0; a < 0x7BFF; ++a) {  // adjacent positive finite pairs (a, a + 1)
     const uint16_t b = static_cast<uint16_t>(a + 1);
@@ -144,7 +148,8 @@ TEST_CASE("float convert: F16 encode rounds to nearest, ties to even, at every m
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("float convert: F16 known values: 65520 -> Inf, 65519 -> 65504, NaN -> quiet NaN", "[float]") {
+TEST_CASE("float convert: F16 known values: 65520 -> Inf, 65519 -> 65504, NaN -> quiet NaN",
+          "[float]") {
   CHECK(f32_to_f16(65520.0f) == 0x7C00);
   CHECK(f32_to_f16(65519.0f) == 0x7BFF);
   CHECK(f32_to_f16(-65520.0f) == 0xFC00);
@@ -153,8 +158,8 @@ TEST_CASE("float convert: F16 known values: 65520 -> Inf, 65519 -> 65504, NaN ->
   CHECK(f32_to_f16(1e10f) == 0x7C00);
   CHECK(f32_to_f16(1.0f) == 0x3C00);
   CHECK(f32_to_f16(-0.0f) == 0x8000);
-  CHECK(f32_to_f16(0x1p-24f) == 0x0001);  // smallest subnormal
-  CHECK(f32_to_f16(0x1p-25f) == 0x0000);  // half of it: tie to even (zero)
+  CHECK(f32_to_f16(0x1p-24f) == 0x0001);    // smallest subnormal
+  CHECK(f32_to_f16(0x1p-25f) == 0x0000);    // half of it: tie to even (zero)
   CHECK(f32_to_f16(0x1.8p-24f) == 0x0002);  // 1.5 ulp: tie to even (2)
   CHECK(f32_to_f16(0x1p-26f) == 0x0000);
   const uint16_t n = f32_to_f16(kNaN);
@@ -168,13 +173,15 @@ TEST_CASE("float convert: F16 known values: 65520 -> Inf, 65519 -> 65504, NaN ->
 TEST_CASE("float convert: BF16 decode matches the formula for all 65536 patterns", "[float]") {
   size_t mismatches = 0;
   for (uint32_t b = 0; b < 65536; ++b) {
-    if (!same(bf16_to_f32(static_cast<uint16_t>(b)), bf16_reference(static_cast<uint16_t>(b))) && ++mismatches <= 5)
+    if (!same(bf16_to_f32(static_cast<uint16_t>(b)), bf16_reference(static_cast<uint16_t>(b))) &&
+        ++mismatches <= 5)
       FAIL_CHECK("pattern 0x" << std::hex << b);
   }
   CHECK(mismatches == 0);
 }
 
-TEST_CASE("float convert: BF16 decode -> encode is the identity on all non-NaN patterns", "[float]") {
+TEST_CASE("float convert: BF16 decode -> encode is the identity on all non-NaN patterns",
+          "[float]") {
   size_t checked = 0, mismatches = 0;
   for (uint32_t b = 0; b < 65536; ++b) {
     const float f = bf16_to_f32(static_cast<uint16_t>(b));
@@ -186,7 +193,8 @@ TEST_CASE("float convert: BF16 decode -> encode is the identity on all non-NaN p
   CHECK(checked == 65536 - 2 * 127);
 }
 
-TEST_CASE("float convert: BF16 encode ties to even (0x3F808000 -> 0x3F80, 0x3F818000 -> 0x3F82)", "[float]") {
+TEST_CASE("float convert: BF16 encode ties to even (0x3F808000 -> 0x3F80, 0x3F818000 -> 0x3F82)",
+          "[float]") {
   CHECK(f32_to_bf16(float_of(0x3F808000u)) == 0x3F80);
   CHECK(f32_to_bf16(float_of(0x3F818000u)) == 0x3F82);
   CHECK(f32_to_bf16(float_of(0x3F808001u)) == 0x3F81);
@@ -208,12 +216,14 @@ TEST_CASE("float convert: BF16 encode ties to even (0x3F808000 -> 0x3F80, 0x3F81
 
 // ------------------------------------------------------------------------------ F8
 
-TEST_CASE("float convert: F8 decode matches each format's definition for all 256 patterns", "[float]") {
+TEST_CASE("float convert: F8 decode matches each format's definition for all 256 patterns",
+          "[float]") {
   for (const F8Format& f : kF8) {
     INFO(f.name);
     size_t mismatches = 0;
     for (uint32_t v = 0; v < 256; ++v)
-      if (!same(f8_to_f32(f.dtype, static_cast<uint8_t>(v)), f8_reference(f, static_cast<uint8_t>(v))) &&
+      if (!same(f8_to_f32(f.dtype, static_cast<uint8_t>(v)),
+                f8_reference(f, static_cast<uint8_t>(v))) &&
           ++mismatches <= 5)
         FAIL_CHECK("pattern 0x" << std::hex << v);
     CHECK(mismatches == 0);
@@ -237,7 +247,8 @@ TEST_CASE("float convert: F8 decode -> encode is the identity on all non-NaN pat
       const float x = f8_to_f32(f.dtype, static_cast<uint8_t>(v));
       if (std::isnan(x)) continue;
       ++checked;
-      if (f32_to_f8(f.dtype, x) != v && ++mismatches <= 5) FAIL_CHECK("pattern 0x" << std::hex << v);
+      if (f32_to_f8(f.dtype, x) != v && ++mismatches <= 5)
+        FAIL_CHECK("pattern 0x" << std::hex << v);
     }
     CHECK(mismatches == 0);
     // NaNs: E4M3 has two (S.1111.111), E5M2 six (exponent 31, mantissa != 0), FNUZ one (0x80).
@@ -248,14 +259,16 @@ TEST_CASE("float convert: F8 decode -> encode is the identity on all non-NaN pat
   size_t mismatches = 0;
   for (uint32_t v = 0; v < 255; ++v) {
     const float x = f8_to_f32(DType::F8_E8M0, static_cast<uint8_t>(v));
-    if ((x != std::ldexp(1.0f, static_cast<int>(v) - 127) || f32_to_f8(DType::F8_E8M0, x) != v) && ++mismatches <= 5)
+    if ((x != std::ldexp(1.0f, static_cast<int>(v) - 127) || f32_to_f8(DType::F8_E8M0, x) != v) &&
+        ++mismatches <= 5)
       FAIL_CHECK("E8M0 pattern " << v);
   }
   CHECK(mismatches == 0);
   CHECK(std::isnan(f8_to_f32(DType::F8_E8M0, 0xFF)));
 }
 
-TEST_CASE("float convert: F8 encode rounds to nearest, ties to even, at every midpoint", "[float]") {
+TEST_CASE("float convert: F8 encode rounds to nearest, ties to even, at every midpoint",
+          "[float]") {
   for (const F8Format& f : kF8) {
     INFO(f.name);
     // Positive finite codes are 0x00 up to the largest finite one.
@@ -277,7 +290,9 @@ TEST_CASE("float convert: F8 encode rounds to nearest, ties to even, at every mi
   }
 }
 
-TEST_CASE("float convert: F8 overflow rules: E4M3 saturates to 448, E5M2 goes to Inf, FNUZ to NaN 0x80", "[float]") {
+TEST_CASE(
+    "float convert: F8 overflow rules: E4M3 saturates to 448, E5M2 goes to Inf, FNUZ to NaN 0x80",
+    "[float]") {
   // F8_E4M3 (E4M3FN): no infinity, saturates; NaN stays NaN.
   CHECK(f32_to_f8(DType::F8_E4M3, 448.0f) == 0x7E);
   CHECK(f32_to_f8(DType::F8_E4M3, 1e6f) == 0x7E);
@@ -303,8 +318,10 @@ TEST_CASE("float convert: F8 overflow rules: E4M3 saturates to 448, E5M2 goes to
   CHECK(f32_to_f8(DType::F8_E4M3FNUZ, 240.0f) == 0x7F);
 }
 
-TEST_CASE("float convert: E8M0 known values (1.5 -> 128, 1.49 -> 127, 2^-127 -> 0, -2 -> 128, Inf -> 255)",
-          "[float]") {
+TEST_CASE(
+    "float convert: E8M0 known values (1.5 -> 128, 1.49 -> 127, 2^-127 -> 0, -2 -> 128, Inf -> "
+    "255)",
+    "[float]") {
   CHECK(f32_to_f8(DType::F8_E8M0, 1.5f) == 128);
   CHECK(f32_to_f8(DType::F8_E8M0, 1.49f) == 127);
   CHECK(f32_to_f8(DType::F8_E8M0, 0x1p-127f) == 0);
@@ -316,7 +333,8 @@ TEST_CASE("float convert: E8M0 known values (1.5 -> 128, 1.49 -> 127, 2^-127 -> 
   size_t mismatches = 0;
   for (int v = 1; v < 254; ++v) {
     const float p = std::ldexp(1.0f, v - 127);
-    if ((f32_to_f8(DType::F8_E8M0, p * 1.5f) != v + 1 || f32_to_f8(DType::F8_E8M0, std::nextafter(p * 1.5f, 0.0f)) != v) &&
+    if ((f32_to_f8(DType::F8_E8M0, p * 1.5f) != v + 1 ||
+         f32_to_f8(DType::F8_E8M0, std::nextafter(p * 1.5f, 0.0f)) != v) &&
         ++mismatches <= 5)
       FAIL_CHECK("binade " << v);
   }
@@ -325,7 +343,9 @@ TEST_CASE("float convert: E8M0 known values (1.5 -> 128, 1.49 -> 127, 2^-127 -> 
 
 // ------------------------------------------------------------------------------ bulk conversions
 
-TEST_CASE("float convert: bulk convert_to_f32 / convert_from_f32 agree with the single-value functions", "[float]") {
+TEST_CASE(
+    "float convert: bulk convert_to_f32 / convert_from_f32 agree with the single-value functions",
+    "[float]") {
   std::vector<uint16_t> h(65536);
   for (uint32_t i = 0; i < 65536; ++i) h[i] = static_cast<uint16_t>(i);
   std::vector<float> f(65536);
@@ -349,7 +369,8 @@ TEST_CASE("float convert: bulk convert_to_f32 / convert_from_f32 agree with the 
   }
   std::vector<uint8_t> b(256);
   for (uint32_t i = 0; i < 256; ++i) b[i] = static_cast<uint8_t>(i);
-  for (DType d : {DType::F8_E4M3, DType::F8_E5M2, DType::F8_E4M3FNUZ, DType::F8_E5M2FNUZ, DType::F8_E8M0}) {
+  for (DType d :
+       {DType::F8_E4M3, DType::F8_E5M2, DType::F8_E4M3FNUZ, DType::F8_E5M2FNUZ, DType::F8_E8M0}) {
     INFO(static_cast<int>(d));
     std::vector<float> x(256);
     convert_to_f32(d, b.data(), b.size(), x.data());
@@ -372,10 +393,12 @@ TEST_CASE("float convert: bulk convert_to_f32 / convert_from_f32 agree with the 
   CHECK(d_back[1] == static_cast<double>(0.1f));
 }
 
-TEST_CASE("float convert: non-float dtypes (Q4_K, I32, ...) are BAD_DTYPE in both directions", "[float]") {
+TEST_CASE("float convert: non-float dtypes (Q4_K, I32, ...) are BAD_DTYPE in both directions",
+          "[float]") {
   uint8_t buf[1024] = {};
   float f[256] = {};
-  for (DType d : {DType::Q4_K, DType::I32, DType::U8, DType::BOOL, DType::F4, DType::F6_E2M3, DType::C64, DType::I64}) {
+  for (DType d : {DType::Q4_K, DType::I32, DType::U8, DType::BOOL, DType::F4, DType::F6_E2M3,
+                  DType::C64, DType::I64}) {
     const DTypeInfo* info = dtype_info(static_cast<uint32_t>(d));
     REQUIRE(info != nullptr);
     INFO(info->name);

@@ -1,19 +1,19 @@
 // Tests of analysis/ftype.hpp (llama.cpp's per-tensor type rules for GGUF file types) and of the
 // GGUF part of the quantization report (analysis/scheme_gguf.cpp): the use_more_bits layer
-// pattern for 24 and 32 layers as reference/gguf-and-quants.md §3.6 lists it, the output /
+// pattern for 24 and 32 layers as docs/quant-blocks.md#per-tensor-rules lists it, the output /
 // tied-embedding rule, the row fallbacks, the neighbouring file types' differences, and file
 // type inference recovering every modelled file type from the types its own rules produce.
-#include <catch2/catch.hpp>
-
 #include <set>
-#include <simdjson.h>
 #include <string>
 #include <vector>
 
-#include "core/dtype.hpp"
-#include "formats/weight_file.hpp"
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
 #include "analysis/ftype.hpp"
 #include "analysis/scheme.hpp"
+#include "core/dtype.hpp"
+#include "formats/weight_file.hpp"
 
 using namespace mwt::detail;
 using namespace mwt::detail::analysis;
@@ -56,7 +56,8 @@ std::vector<DType> plan(const char* ft, const ModelFacts& m, const std::vector<S
   return plan_tensor_types(*info, m, p);
 }
 
-DType type_of(const std::vector<Spec>& specs, const std::vector<DType>& types, const std::string& n) {
+DType type_of(const std::vector<Spec>& specs, const std::vector<DType>& types,
+              const std::string& n) {
   for (size_t i = 0; i < specs.size(); ++i)
     if (specs[i].name == n) return types[i];
   FAIL("no tensor " << n);
@@ -139,8 +140,8 @@ TEST_CASE("file type table and names", "[ftype]") {
   REQUIRE(file_type_from_name("F16")->value == 1);
   REQUIRE(file_type_from_name("Q4_K") == nullptr);
   REQUIRE(file_type_info(15)->base == DType::Q4_K);
-  REQUIRE(file_type_info(4) == nullptr);     // removed Q4_1_SOME_F16
-  REQUIRE(file_type_info(33) == nullptr);    // removed Q4_0_4_4
+  REQUIRE(file_type_info(4) == nullptr);          // removed Q4_1_SOME_F16
+  REQUIRE(file_type_info(33) == nullptr);         // removed Q4_0_4_4
   REQUIRE(file_type_info(1024 | 15) == nullptr);  // callers clear GUESSED first
   std::set<uint32_t> seen;
   for (const FileTypeInfo& f : file_types()) REQUIRE(seen.insert(f.value).second);
@@ -151,7 +152,7 @@ TEST_CASE("what llama.cpp quantizes", "[ftype]") {
   REQUIRE(is_quantizable("blk.0.attn_q.weight", mat));
   REQUIRE_FALSE(is_quantizable("blk.0.attn_q.bias", mat));
   REQUIRE_FALSE(is_quantizable("blk.0.attn_norm.weight", vec));
-  REQUIRE_FALSE(is_quantizable("blk.0.attn_norm.weight", mat));   // *_norm.weight never
+  REQUIRE_FALSE(is_quantizable("blk.0.attn_norm.weight", mat));  // *_norm.weight never
   REQUIRE_FALSE(is_quantizable("blk.0.ffn_gate_inp.weight", mat));
   REQUIRE_FALSE(is_quantizable("position_embd.weight", mat));
   REQUIRE_FALSE(is_quantizable("blk.0.ssm_conv1d.weight", mat));
@@ -223,7 +224,8 @@ TEST_CASE("neighbouring file types differ where llama.cpp's rules say", "[ftype]
 
   const auto q2 = plan("Q2_K", m, specs);
   REQUIRE(layers_with(specs, q2, "attn_v", DType::Q3_K).size() == 16);  // GQA 1
-  REQUIRE(layers_with(specs, plan("Q2_K", facts(16, 4), specs), "attn_v", DType::Q4_K).size() == 16);
+  REQUIRE(layers_with(specs, plan("Q2_K", facts(16, 4), specs), "attn_v", DType::Q4_K).size() ==
+          16);
   REQUIRE(layers_with(specs, q2, "ffn_down", DType::Q3_K).size() == 16);
 
   const auto q8 = plan("Q8_0", m, specs);
@@ -258,7 +260,8 @@ TEST_CASE("GGUF report: inference recovers every modelled file type", "[ftype][s
       const int64_t got = int64_t(inferred["value"]);
       // Several file types can give identical plans (e.g. Q5_0 / Q5_1 differ only in base); then
       // any of them is right as long as its plan reproduces the file exactly.
-      const auto got_plan = plan(std::string(file_type_info(static_cast<uint32_t>(got))->name).c_str(), m, specs);
+      const auto got_plan =
+          plan(std::string(file_type_info(static_cast<uint32_t>(got))->name).c_str(), m, specs);
       REQUIRE(got_plan == types);
       REQUIRE(uint64_t(inferred["matched"]) == uint64_t(inferred["of"]));
       REQUIRE(std::string_view(inferred["method"]) == "rules");

@@ -1,13 +1,13 @@
-// GGUF malformed-input cases GG-01..GG-11 (reference/security.md 8.2): each builds its bytes
+// GGUF malformed-input cases GG-01..GG-11 (docs/malformed-inputs.md): each builds its bytes
 // field by field and checks the exact code, offset/field in the message, and no result.
 // This file also replaces the global operator new (for the whole test binary) with a malloc
 // wrapper that records the largest single request, so "nothing pre-allocated" is measured.
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <new>
+
+#include <catch2/catch.hpp>
 
 #include "gguf_bytes.hpp"
 
@@ -65,8 +65,8 @@ bool mentions(const Error& e, const std::string& s) {
 }
 
 // One F32 tensor "w" with GGUF dims `ne` at data offset 0, plus `data_bytes` of data.
-std::vector<uint8_t> one_tensor(const std::vector<uint64_t>& ne, uint32_t type,
-                                uint64_t offset = 0, uint64_t data_bytes = 0) {
+std::vector<uint8_t> one_tensor(const std::vector<uint64_t>& ne, uint32_t type, uint64_t offset = 0,
+                                uint64_t data_bytes = 0) {
   GgufBytes g;
   g.header(1, 0).tensor_info("w", ne, type, offset).pad_to(32).data(data_bytes);
   return g.b;
@@ -80,8 +80,8 @@ TEST_CASE("GG-01 bad magic and unsupported versions", "[gguf][malformed]") {
   auto e = expect_error(bad.b, Code::BAD_MAGIC);
   CHECK(e.offset() == 0);
   CHECK(e.field() == "header.magic");
-  expect_error({'P', 'K'}, Code::BAD_MAGIC);    // a short file that is visibly not GGUF
-  expect_error({'G', 'G'}, Code::TRUNCATED);    // a short prefix of the magic
+  expect_error({'P', 'K'}, Code::BAD_MAGIC);  // a short file that is visibly not GGUF
+  expect_error({'G', 'G'}, Code::TRUNCATED);  // a short prefix of the magic
   expect_error({}, Code::TRUNCATED);
 
   for (uint32_t v : {0u, 1u, 4u, 0xFFFFu}) {
@@ -100,7 +100,8 @@ TEST_CASE("GG-01 bad magic and unsupported versions", "[gguf][malformed]") {
 
 TEST_CASE("GG-02 huge tensor and kv counts: capped or truncated, nothing pre-allocated",
           "[gguf][malformed]") {
-  for (uint64_t n : {uint64_t{0x1D1D1D1D1D1D1D1D}, uint64_t{UINT64_MAX}, uint64_t{(1u << 20) + 1}}) {
+  for (uint64_t n :
+       {uint64_t{0x1D1D1D1D1D1D1D1D}, uint64_t{UINT64_MAX}, uint64_t{(1u << 20) + 1}}) {
     GgufBytes g;
     g.header(n, 0).zeros(64);
     auto e = expect_error_small_alloc(g.b, Code::LIMIT_EXCEEDED);

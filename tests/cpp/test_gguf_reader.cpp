@@ -1,9 +1,9 @@
 // GGUF reader on valid files: every value type, arrays, alignments, empty and rank-0 tensors,
 // every ggml dtype, plus the truncation and bit-flip sweeps over a small valid file.
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstring>
+
+#include <catch2/catch.hpp>
 
 #include "core/dtype.hpp"
 #include "gguf_bytes.hpp"
@@ -123,13 +123,12 @@ TEST_CASE("string arrays, empty arrays and empty strings", "[gguf]") {
   CHECK(meta(*wf, "bools").array_data[0] == 1);
 }
 
-TEST_CASE("tensor table: shapes reversed to numpy order, absolute offsets, data views",
-          "[gguf]") {
+TEST_CASE("tensor table: shapes reversed to numpy order, absolute offsets, data views", "[gguf]") {
   GgufBytes g;
   g.header(3, 1).kv_str("general.architecture", "llama");
-  g.tensor_info("tok_embd", {4, 3}, 0, 0);      // 12 F32 = 48 bytes
-  g.tensor_info("norm", {4}, 1, 64);            // 4 F16 = 8 bytes
-  g.tensor_info("blk.0.q", {32, 2}, 8, 96);     // 2 Q8_0 blocks = 68 bytes
+  g.tensor_info("tok_embd", {4, 3}, 0, 0);   // 12 F32 = 48 bytes
+  g.tensor_info("norm", {4}, 1, 64);         // 4 F16 = 8 bytes
+  g.tensor_info("blk.0.q", {32, 2}, 8, 96);  // 2 Q8_0 blocks = 68 bytes
   g.pad_to(32);
   const uint64_t data_start = g.size();
   g.data(48, 1).pad_to(32).data(8, 100).pad_to(32).data(68, 200);
@@ -278,8 +277,7 @@ TEST_CASE("a 70B-shaped file opens quickly", "[gguf]") {
   g.kv("tokenizer.ggml.scores", T_ARRAY).array(T_F32, n_vocab).zeros(4ull * n_vocab);
   g.kv("tokenizer.ggml.token_type", T_ARRAY).array(T_I32, n_vocab).zeros(4ull * n_vocab);
   for (int i = 0; i < n_tensors; ++i)
-    g.tensor_info("blk." + std::to_string(i / 9) + ".w" + std::to_string(i % 9), {8}, 0,
-                  32ull * i);
+    g.tensor_info("blk." + std::to_string(i / 9) + ".w" + std::to_string(i % 9), {8}, 0, 32ull * i);
   g.pad_to(32);
   for (int i = 0; i < n_tensors; ++i) g.data(32);
   const auto t0 = std::chrono::steady_clock::now();

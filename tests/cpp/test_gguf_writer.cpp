@@ -1,13 +1,13 @@
 // GGUF writer: round trips, gguf-py's layout, byte-identical rewrites, spec validation, and the
 // atomic-replace guarantee (a failed write leaves the destination and no temp file behind).
-#include <catch2/catch.hpp>
-
 #include <dirent.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+
+#include <catch2/catch.hpp>
 
 #include "core/dtype.hpp"
 #include "formats/gguf/gguf_layout.hpp"
@@ -32,7 +32,8 @@ struct TempDir {
     std::vector<std::string> out;
     if (DIR* d = ::opendir(path.c_str())) {
       while (dirent* e = ::readdir(d))
-        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
+        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+          out.push_back(e->d_name);
       ::closedir(d);
     }
     return out;
@@ -108,7 +109,8 @@ SpecWithData rich_spec() {
   md.push_back(scalar_meta("i64", ValueType::I64, uint64_t(-7)));
   md.push_back(scalar_meta("f64", ValueType::F64, 0xC002000000000000ull));  // -2.25
   md.push_back(str_array_meta("tokenizer.ggml.tokens", {"<s>", "", "\xe2\x96\x81the"}));
-  md.push_back(array_meta("tokenizer.ggml.scores", ValueType::F32, 2, std::vector<uint8_t>(8, 0x3F)));
+  md.push_back(
+      array_meta("tokenizer.ggml.scores", ValueType::F32, 2, std::vector<uint8_t>(8, 0x3F)));
   md.push_back(array_meta("empty", ValueType::I32, 0, {}));
   md.push_back(str_array_meta("empty_strs", {}));
   s.add("token_embd.weight", DType::F16, {3, 5}, 30);

@@ -1,16 +1,16 @@
-// safetensors malformed-input cases ST-01..ST-05 (reference/security.md 8.2; ST-06..ST-10 are in
+// safetensors malformed-input cases ST-01..ST-05 (docs/malformed-inputs.md; ST-06..ST-10 are in
 // test_safetensors_malformed_layout.cpp). Each case builds
 // its bytes piece by piece and checks the exact code, the offset and field named in the message,
 // and that no result came back; each family also opens a nearby valid file, so no case can pass
 // because everything fails.
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "st_bytes.hpp"
 
@@ -24,7 +24,8 @@
 
 #ifdef ST_TEST_ASAN
 // Declared here because GCC ships no sanitizer/allocator_interface.h; libasan exports it.
-extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*,
+                                                                             size_t),
                                                          void (*free_hook)(const volatile void*));
 #endif
 
@@ -51,7 +52,8 @@ const int g_hooks_installed = __sanitizer_install_malloc_and_free_hooks(on_mallo
 
 // expect_error plus: the largest single allocation the reader makes stays small (nothing sized
 // by a length the file merely claims).
-Error expect_error_small_alloc(const std::vector<uint8_t>& bytes, Code code, const OpenOptions& opts = {}) {
+Error expect_error_small_alloc(const std::vector<uint8_t>& bytes, Code code,
+                               const OpenOptions& opts = {}) {
   g_largest = 0;
   Error e = expect_error_around(
       bytes, code, opts, [] { g_tracking = true; }, [] { g_tracking = false; });
@@ -63,13 +65,15 @@ Error expect_error_small_alloc(const std::vector<uint8_t>& bytes, Code code, con
 
 // ---------------------------------------------------------------------------------- ST-01
 
-TEST_CASE("ST-01 baseline: an 8-byte length of 2 and the header {} is a valid empty file", "[safetensors][malformed]") {
+TEST_CASE("ST-01 baseline: an 8-byte length of 2 and the header {} is a valid empty file",
+          "[safetensors][malformed]") {
   const auto wf = open_bytes(file_bytes("{}"));
   CHECK(wf->tensors.empty());
   CHECK(wf->data_offset == 10);
 }
 
-TEST_CASE("ST-01 a file of 0 to 7 bytes is TRUNCATED at offset 0 in header.length", "[safetensors][malformed]") {
+TEST_CASE("ST-01 a file of 0 to 7 bytes is TRUNCATED at offset 0 in header.length",
+          "[safetensors][malformed]") {
   const std::vector<uint8_t> valid = file_bytes(one_f32(), 8);
   REQUIRE_NOTHROW(open_bytes(valid));
   for (size_t len = 0; len < 8; ++len) {
@@ -84,7 +88,8 @@ TEST_CASE("ST-01 a file of 0 to 7 bytes is TRUNCATED at offset 0 in header.lengt
   }
 }
 
-TEST_CASE("ST-01 a 0-7 byte file on disk is TRUNCATED through open_weight_file too", "[safetensors][malformed]") {
+TEST_CASE("ST-01 a 0-7 byte file on disk is TRUNCATED through open_weight_file too",
+          "[safetensors][malformed]") {
   TempDir dir;
   const std::vector<uint8_t> valid = file_bytes(one_f32(), 8);
   dir.write("ok.safetensors", valid);
@@ -106,8 +111,9 @@ TEST_CASE("ST-01 a 0-7 byte file on disk is TRUNCATED through open_weight_file t
 
 // ---------------------------------------------------------------------------------- ST-02
 
-TEST_CASE("ST-02 baseline: N equal to the bytes after the length opens, and N = limit is not too large",
-          "[safetensors][malformed]") {
+TEST_CASE(
+    "ST-02 baseline: N equal to the bytes after the length opens, and N = limit is not too large",
+    "[safetensors][malformed]") {
   REQUIRE_NOTHROW(open_bytes(file_bytes("{}")));
   // N exactly at limits.max_header passes the size cap and then fails only on the file size.
   auto e = expect_error_small_alloc(StBytes().u64(100000000).raw("{}").b, Code::TRUNCATED);
@@ -115,7 +121,8 @@ TEST_CASE("ST-02 baseline: N equal to the bytes after the length opens, and N = 
 }
 
 #ifdef ST_TEST_ASAN
-TEST_CASE("ST-02 the allocation tracker sees the reader's allocations (sanitizer build)", "[safetensors][malformed]") {
+TEST_CASE("ST-02 the allocation tracker sees the reader's allocations (sanitizer build)",
+          "[safetensors][malformed]") {
   REQUIRE(g_hooks_installed > 0);
   // A valid file with a 256 KiB metadata value, which the reader copies (JSON text, decoded value).
   const std::string h = object({"\"__metadata__\":{\"k\":\"" + std::string(256 * 1024, 'v') + "\"}",
@@ -131,7 +138,8 @@ TEST_CASE("ST-02 the allocation tracker sees the reader's allocations (sanitizer
 }
 #endif
 
-TEST_CASE("ST-02 N = 2^64-1 is HEADER_TOO_LARGE with no allocation of size N", "[safetensors][malformed]") {
+TEST_CASE("ST-02 N = 2^64-1 is HEADER_TOO_LARGE with no allocation of size N",
+          "[safetensors][malformed]") {
   auto e = expect_error_small_alloc(StBytes().u64(UINT64_MAX).raw("{}").b, Code::HEADER_TOO_LARGE);
   CHECK(e.offset() == 0);
   CHECK(e.field() == "header.length");
@@ -139,14 +147,16 @@ TEST_CASE("ST-02 N = 2^64-1 is HEADER_TOO_LARGE with no allocation of size N", "
   CHECK(mentions(e, "limits.max_header (100000000)"));
 }
 
-TEST_CASE("ST-02 N = 100 000 001 is HEADER_TOO_LARGE with no allocation of size N", "[safetensors][malformed]") {
+TEST_CASE("ST-02 N = 100 000 001 is HEADER_TOO_LARGE with no allocation of size N",
+          "[safetensors][malformed]") {
   auto e = expect_error_small_alloc(StBytes().u64(100000001).raw("{}").b, Code::HEADER_TOO_LARGE);
   CHECK(e.offset() == 0);
   CHECK(e.field() == "header.length");
   CHECK(mentions(e, "100000001"));
 }
 
-TEST_CASE("ST-02 N = file length (header reaches past EOF) is TRUNCATED", "[safetensors][malformed]") {
+TEST_CASE("ST-02 N = file length (header reaches past EOF) is TRUNCATED",
+          "[safetensors][malformed]") {
   std::vector<uint8_t> f = file_bytes(one_f32(), 8);
   const uint64_t len = f.size();
   std::memcpy(f.data(), &len, 8);
@@ -174,7 +184,8 @@ TEST_CASE("ST-02 with the header cap lifted a huge N is still TRUNCATED and neve
 
 // ---------------------------------------------------------------------------------- ST-03
 
-TEST_CASE("ST-03 baseline: UTF-8 text, and JSON whitespace around the object, open", "[safetensors][malformed]") {
+TEST_CASE("ST-03 baseline: UTF-8 text, and JSON whitespace around the object, open",
+          "[safetensors][malformed]") {
   const std::string h = "{\"__metadata__\":{\"k\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}}";
   auto wf = open_bytes(file_bytes(h));
   REQUIRE(wf->metadata.size() == 1);
@@ -184,7 +195,8 @@ TEST_CASE("ST-03 baseline: UTF-8 text, and JSON whitespace around the object, op
   REQUIRE_NOTHROW(open_bytes(file_bytes(" \n" + one_f32() + "\r\n  ", 8)));
 }
 
-TEST_CASE("ST-03 a header that is not UTF-8 is BAD_ENCODING at the first bad byte", "[safetensors][malformed]") {
+TEST_CASE("ST-03 a header that is not UTF-8 is BAD_ENCODING at the first bad byte",
+          "[safetensors][malformed]") {
   struct Case {
     const char* what;
     std::string bad;
@@ -210,7 +222,8 @@ TEST_CASE("ST-03 a header that is not UTF-8 is BAD_ENCODING at the first bad byt
   }
 }
 
-TEST_CASE("ST-03 a header that is not a JSON object is BAD_SYNTAX at its first byte", "[safetensors][malformed]") {
+TEST_CASE("ST-03 a header that is not a JSON object is BAD_SYNTAX at its first byte",
+          "[safetensors][malformed]") {
   for (const std::string h : {"[]", "\"w\"", "1", "null", "true", "x{}", "  [{}]"}) {
     INFO(h);
     auto e = expect_error(file_bytes(h), Code::BAD_SYNTAX);
@@ -224,11 +237,13 @@ TEST_CASE("ST-03 a header that is not a JSON object is BAD_SYNTAX at its first b
   }
 }
 
-TEST_CASE("ST-03 garbage after the closing brace other than whitespace is BAD_SYNTAX at the garbage",
-          "[safetensors][malformed]") {
+TEST_CASE(
+    "ST-03 garbage after the closing brace other than whitespace is BAD_SYNTAX at the garbage",
+    "[safetensors][malformed]") {
   const std::string base = one_f32();
-  for (const std::string& tail : {std::string("x"), std::string("}"), std::string("{}"), std::string(" ,"),
-                                 std::string("\0", 1), std::string("  \n/"), std::string("\x0b")}) {
+  for (const std::string& tail :
+       {std::string("x"), std::string("}"), std::string("{}"), std::string(" ,"),
+        std::string("\0", 1), std::string("  \n/"), std::string("\x0b")}) {
     INFO("tail of " << tail.size() << " bytes");
     const std::string h = base + tail;
     auto e = expect_error(file_bytes(h, 8), Code::BAD_SYNTAX);
@@ -266,11 +281,14 @@ TEST_CASE("ST-04 baseline: __metadata__ of strings (and null) opens", "[safetens
   OpenOptions lax;
   lax.safetensors_strict = false;
   const std::string deep = std::string(62, '[') + std::string(62, ']');  // depth 64 with 2 braces
-  REQUIRE_NOTHROW(open_bytes(file_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":" +
-                                        deep + "}}", 8), lax));
+  REQUIRE_NOTHROW(open_bytes(
+      file_bytes(
+          "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":" + deep + "}}", 8),
+      lax));
 }
 
-TEST_CASE("ST-04 __metadata__ holding 10^6 nested brackets is DEPTH_LIMIT without recursion", "[safetensors][malformed]") {
+TEST_CASE("ST-04 __metadata__ holding 10^6 nested brackets is DEPTH_LIMIT without recursion",
+          "[safetensors][malformed]") {
   const std::string prefix = "{\"__metadata__\":";
   const size_t depth = 1000000;
   const std::string closed = prefix + std::string(depth, '[') + std::string(depth, ']') + "}";
@@ -284,8 +302,10 @@ TEST_CASE("ST-04 __metadata__ holding 10^6 nested brackets is DEPTH_LIMIT withou
   }
 }
 
-TEST_CASE("ST-04 10^6 nested brackets with a permissive depth limit is still DEPTH_LIMIT, no stack overflow",
-          "[safetensors][malformed]") {
+TEST_CASE(
+    "ST-04 10^6 nested brackets with a permissive depth limit is still DEPTH_LIMIT, no stack "
+    "overflow",
+    "[safetensors][malformed]") {
   OpenOptions lax;
   lax.max_json_depth = 10000000;
   const std::string prefix = "{\"__metadata__\":";
@@ -301,13 +321,16 @@ TEST_CASE("ST-04 10^6 nested brackets with a permissive depth limit is still DEP
                    Code::DEPTH_LIMIT, lax);
   CHECK(e.field() == "tensors[\"w\"].shape[0]");
   lax.safetensors_strict = false;
-  e = expect_error(with_w("{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1],\"x\":" + nest + "}", 1),
-                   Code::DEPTH_LIMIT, lax);
+  e = expect_error(
+      with_w("{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1],\"x\":" + nest + "}", 1),
+      Code::DEPTH_LIMIT, lax);
   CHECK(e.field() == "tensors[\"w\"].x");
 }
 
-TEST_CASE("ST-04 a __metadata__ value that is not a string is BAD_SYNTAX naming the key", "[safetensors][malformed]") {
-  for (const std::string v : {"1", "-2.5", "true", "null", "[\"a\"]", "{\"x\":\"y\"}", "[[[[]]]]"}) {
+TEST_CASE("ST-04 a __metadata__ value that is not a string is BAD_SYNTAX naming the key",
+          "[safetensors][malformed]") {
+  for (const std::string v :
+       {"1", "-2.5", "true", "null", "[\"a\"]", "{\"x\":\"y\"}", "[[[[]]]]"}) {
     INFO(v);
     const std::string h = "{\"__metadata__\":{\"ok\":\"1\",\"k\":" + v + "}}";
     auto e = expect_error(file_bytes(h), Code::BAD_SYNTAX);
@@ -329,7 +352,8 @@ TEST_CASE("ST-04 __metadata__ that is not an object is BAD_SYNTAX", "[safetensor
 
 // ---------------------------------------------------------------------------------- ST-05
 
-TEST_CASE("ST-05 baseline: each half of the 118-byte differential opens alone", "[safetensors][malformed]") {
+TEST_CASE("ST-05 baseline: each half of the 118-byte differential opens alone",
+          "[safetensors][malformed]") {
   auto a = open_bytes(file_bytes(object({entry("w", "U8", {4}, 0, 4)}), 4));
   CHECK(a->tensors.at(0).dtype == DType::U8);
   CHECK(a->tensors.at(0).numel == 4);
@@ -338,7 +362,8 @@ TEST_CASE("ST-05 baseline: each half of the 118-byte differential opens alone", 
   CHECK(b->tensors.at(0).numel == 1);
 }
 
-TEST_CASE("ST-05 duplicate key w as U8[4] and F32[1] over [0,4] (118 bytes) is DUPLICATE", "[safetensors][malformed]") {
+TEST_CASE("ST-05 duplicate key w as U8[4] and F32[1] over [0,4] (118 bytes) is DUPLICATE",
+          "[safetensors][malformed]") {
   const std::string first = entry("w", "U8", {4}, 0, 4), second = entry("w", "F32", {1}, 0, 4);
   const std::string h = object({first, second});
   const std::vector<uint8_t> f = file_bytes(h, 4);
@@ -349,17 +374,20 @@ TEST_CASE("ST-05 duplicate key w as U8[4] and F32[1] over [0,4] (118 bytes) is D
   CHECK(mentions(e, "first at offset 9"));
   // Either order, and with different names the same bytes are an overlap instead.
   expect_error(file_bytes(object({second, first}), 4), Code::DUPLICATE);
-  auto overlap = expect_error(file_bytes(object({first, entry("v", "F32", {1}, 0, 4)}), 4), Code::BAD_OFFSETS);
+  auto overlap =
+      expect_error(file_bytes(object({first, entry("v", "F32", {1}, 0, 4)}), 4), Code::BAD_OFFSETS);
   CHECK(mentions(overlap, "overlaps"));
 }
 
-TEST_CASE("ST-05 duplicates spelled differently but equal after unescaping are DUPLICATE", "[safetensors][malformed]") {
+TEST_CASE("ST-05 duplicates spelled differently but equal after unescaping are DUPLICATE",
+          "[safetensors][malformed]") {
   const std::string h = object({entry("w", "U8", {4}, 0, 4), entry("\\u0077", "F32", {1}, 0, 4)});
   auto e = expect_error(file_bytes(h, 4), Code::DUPLICATE);
   CHECK(e.offset() == header_pos(h, "\"\\u0077\""));
 }
 
-TEST_CASE("ST-05 duplicate __metadata__, metadata keys and entry fields are DUPLICATE", "[safetensors][malformed]") {
+TEST_CASE("ST-05 duplicate __metadata__, metadata keys and entry fields are DUPLICATE",
+          "[safetensors][malformed]") {
   std::string h = "{\"__metadata__\":{\"a\":\"1\"},\"__metadata__\":{\"b\":\"2\"}}";
   auto e = expect_error(file_bytes(h), Code::DUPLICATE);
   CHECK(e.field() == "__metadata__");

@@ -1,23 +1,27 @@
-// safetensors malformed-input cases ST-06..ST-10 (reference/security.md 8.2): dtype, shape,
+// safetensors malformed-input cases ST-06..ST-10 (docs/malformed-inputs.md): dtype, shape,
 // offsets, sizes, trailing data and header bloat. Each case checks the exact code and the
 // offset and field named in the message; each family also opens a nearby valid file.
-#include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "st_bytes.hpp"
 
 using namespace st_test;
 
-TEST_CASE("ST-06 baseline: F32 with shape [2] and integer offsets opens, and the largest dimension passes the shape check",
-          "[safetensors][malformed]") {
-  REQUIRE_NOTHROW(open_bytes(with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8)));
+TEST_CASE(
+    "ST-06 baseline: F32 with shape [2] and integer offsets opens, and the largest dimension "
+    "passes the shape check",
+    "[safetensors][malformed]") {
+  REQUIRE_NOTHROW(
+      open_bytes(with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}", 8)));
   // 2^48-1 is a legal dimension: the file then fails only because its data is not there.
   const uint64_t max_dim = (uint64_t{1} << 48) - 1;
-  auto e = expect_error(file_bytes(object({entry("w", "U8", {max_dim}, 0, max_dim)})), Code::TRUNCATED);
+  auto e =
+      expect_error(file_bytes(object({entry("w", "U8", {max_dim}, 0, max_dim)})), Code::TRUNCATED);
   CHECK(e.field() == "tensors[\"w\"].data_offsets[1]");
 }
 
@@ -30,35 +34,42 @@ TEST_CASE("ST-06 unknown dtype F128 is BAD_DTYPE at the dtype value", "[safetens
     CHECK(e.offset() == header_pos(h, "\"" + d + "\"", h.find("\"dtype\"") + 7));
   }
   // A dtype that is not a string at all is a syntax error, not an unknown dtype.
-  auto e = expect_error(with_w("{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}", 8), Code::BAD_SYNTAX);
+  auto e = expect_error(with_w("{\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]}", 8),
+                        Code::BAD_SYNTAX);
   CHECK(e.field() == "tensors[\"w\"].dtype");
 }
 
 TEST_CASE("ST-06 shape [-1] and [1.5] are BAD_SHAPE at the dimension", "[safetensors][malformed]") {
-  for (const std::string dim : {"-1", "1.5", "1e0", "-0", "\"2\"", "null", "[2]", "18446744073709551616"}) {
+  for (const std::string dim :
+       {"-1", "1.5", "1e0", "-0", "\"2\"", "null", "[2]", "18446744073709551616"}) {
     INFO("shape [" << dim << "]");
-    const std::string h = "{\"w\":{\"dtype\":\"U8\",\"shape\":[" + dim + "],\"data_offsets\":[0,2]}}";
+    const std::string h =
+        "{\"w\":{\"dtype\":\"U8\",\"shape\":[" + dim + "],\"data_offsets\":[0,2]}}";
     auto e = expect_error(file_bytes(h, 2), Code::BAD_SHAPE);
     CHECK(e.field() == "tensors[\"w\"].shape[0]");
     CHECK(e.offset() == header_pos(h, "[" + dim + "]") + 1);
   }
   // A shape that is not an array.
-  auto e = expect_error(with_w("{\"dtype\":\"U8\",\"shape\":2,\"data_offsets\":[0,2]}", 2), Code::BAD_SHAPE);
+  auto e = expect_error(with_w("{\"dtype\":\"U8\",\"shape\":2,\"data_offsets\":[0,2]}", 2),
+                        Code::BAD_SHAPE);
   CHECK(e.field() == "tensors[\"w\"].shape");
 }
 
-TEST_CASE("ST-06 shape [2, 2^63]: a dimension above 2^48-1 is BAD_SHAPE", "[safetensors][malformed]") {
+TEST_CASE("ST-06 shape [2, 2^63]: a dimension above 2^48-1 is BAD_SHAPE",
+          "[safetensors][malformed]") {
   for (uint64_t dim : {uint64_t{1} << 63, uint64_t{1} << 48, UINT64_MAX}) {
     INFO("dim " << dim);
     const std::string h = object({entry("w", "U8", {2, dim}, 0, 2)});
     auto e = expect_error(file_bytes(h, 2), Code::BAD_SHAPE);
     CHECK(e.field() == "tensors[\"w\"].shape[1]");
     CHECK(e.offset() == header_pos(h, std::to_string(dim)));
-    CHECK(mentions(e, "exceeds the largest allowed value " + std::to_string((uint64_t{1} << 48) - 1)));
+    CHECK(mentions(e,
+                   "exceeds the largest allowed value " + std::to_string((uint64_t{1} << 48) - 1)));
   }
 }
 
-TEST_CASE("ST-06 shape [2^40, 2^40] (dims allowed, product overflows) is OVERFLOW", "[safetensors][malformed]") {
+TEST_CASE("ST-06 shape [2^40, 2^40] (dims allowed, product overflows) is OVERFLOW",
+          "[safetensors][malformed]") {
   const uint64_t d = uint64_t{1} << 40;
   std::string h = object({entry("w", "U8", {d, d}, 0, 2)});
   auto e = expect_error(file_bytes(h, 2), Code::OVERFLOW);
@@ -81,11 +92,13 @@ TEST_CASE("ST-06 rank above 64 is BAD_SHAPE", "[safetensors][malformed]") {
   CHECK(e.field() == "tensors[\"w\"].shape[64]");
 }
 
-TEST_CASE("ST-06 offsets that are valid JSON but not non-negative integers are BAD_OFFSETS", "[safetensors][malformed]") {
+TEST_CASE("ST-06 offsets that are valid JSON but not non-negative integers are BAD_OFFSETS",
+          "[safetensors][malformed]") {
   for (const std::string off : {"0,1.5", "0,8.0", "0,8e0", "0,-8", "\"0\",8", "0,null", "[0],8",
                                 "0,18446744073709551616"}) {
     INFO("data_offsets [" << off << "]");
-    const std::string h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + off + "]}}";
+    const std::string h =
+        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + off + "]}}";
     auto e = expect_error(file_bytes(h, 8), Code::BAD_OFFSETS);
     CHECK(e.field().rfind("tensors[\"w\"].data_offsets[", 0) == 0);
   }
@@ -97,15 +110,18 @@ TEST_CASE("ST-06 offsets that are valid JSON but not non-negative integers are B
   // Wrong arity and a non-array.
   for (const std::string off : {"[]", "[0]", "[0,4,8]", "8", "{\"a\":0}"}) {
     INFO("data_offsets " << off);
-    expect_error(with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":" + off + "}", 8), Code::BAD_OFFSETS);
+    expect_error(with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":" + off + "}", 8),
+                 Code::BAD_OFFSETS);
   }
 }
 
-TEST_CASE("ST-06 offsets that are not JSON numbers at all (01, 4., +4, NaN) are BAD_SYNTAX", "[safetensors][malformed]") {
+TEST_CASE("ST-06 offsets that are not JSON numbers at all (01, 4., +4, NaN) are BAD_SYNTAX",
+          "[safetensors][malformed]") {
   for (const std::string off : {"0,08", "0,8.", "0,+8", "0,NaN", "0,.8", "0,8e"}) {
     INFO("data_offsets [" << off << "]");
-    expect_error(file_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + off + "]}}", 8),
-                 Code::BAD_SYNTAX);
+    expect_error(
+        file_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" + off + "]}}", 8),
+        Code::BAD_SYNTAX);
   }
 }
 
@@ -116,7 +132,8 @@ TEST_CASE("ST-06 a tensor entry missing a field or with an unknown field (strict
   CHECK(mentions(e, "data_offsets"));
   expect_error(with_w("{\"shape\":[2],\"data_offsets\":[0,8]}", 8), Code::BAD_SYNTAX);
   expect_error(with_w("[\"F32\",[2],[0,8]]", 8), Code::BAD_SYNTAX);
-  const std::vector<uint8_t> extra = with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}", 8);
+  const std::vector<uint8_t> extra =
+      with_w("{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}", 8);
   e = expect_error(extra, Code::BAD_SYNTAX);
   CHECK(e.field() == "tensors[\"w\"].x");
   OpenOptions lax;
@@ -128,16 +145,21 @@ TEST_CASE("ST-06 a tensor entry missing a field or with an unknown field (strict
 
 // ---------------------------------------------------------------------------------- ST-07
 
-TEST_CASE("ST-07 baseline: contiguous offsets open in any header order, and empty tensors may share an offset",
-          "[safetensors][malformed]") {
-  auto wf = open_bytes(file_bytes(object({entry("b", "F32", {4}, 16, 32), entry("a", "F32", {4}, 0, 16)}), 32));
+TEST_CASE(
+    "ST-07 baseline: contiguous offsets open in any header order, and empty tensors may share an "
+    "offset",
+    "[safetensors][malformed]") {
+  auto wf = open_bytes(
+      file_bytes(object({entry("b", "F32", {4}, 16, 32), entry("a", "F32", {4}, 0, 16)}), 32));
   CHECK(wf->tensors.size() == 2);
   wf = open_bytes(file_bytes(object({entry("e", "F32", {0}, 0, 0), entry("a", "F32", {4}, 0, 16),
-                                     entry("z", "U8", {2, 0}, 16, 16)}), 16));
+                                     entry("z", "U8", {2, 0}, 16, 16)}),
+                             16));
   CHECK(wf->tensors.size() == 3);
 }
 
-TEST_CASE("ST-07 a gap between [0,16] and [32,48] is BAD_OFFSETS at the second tensor", "[safetensors][malformed]") {
+TEST_CASE("ST-07 a gap between [0,16] and [32,48] is BAD_OFFSETS at the second tensor",
+          "[safetensors][malformed]") {
   const std::string h = object({entry("a", "F32", {4}, 0, 16), entry("b", "F32", {4}, 32, 48)});
   auto e = expect_error(file_bytes(h, 48), Code::BAD_OFFSETS);
   CHECK(e.field() == "tensors[\"b\"].data_offsets[0]");
@@ -181,7 +203,8 @@ std::vector<uint8_t> all_at_zero(size_t n) {
 }
 }  // namespace
 
-TEST_CASE("ST-07 10 000 tensors all at [0,16] are BAD_OFFSETS, in linear time", "[safetensors][malformed]") {
+TEST_CASE("ST-07 10 000 tensors all at [0,16] are BAD_OFFSETS, in linear time",
+          "[safetensors][malformed]") {
   Error e(Code::OK, "");
   const double t_small = seconds_to_fail(all_at_zero(10000), Code::BAD_OFFSETS, {}, &e);
   CHECK(e.field().rfind("tensors[\"t", 0) == 0);
@@ -196,13 +219,17 @@ TEST_CASE("ST-07 10 000 tensors all at [0,16] are BAD_OFFSETS, in linear time", 
 
 // ---------------------------------------------------------------------------------- ST-08
 
-TEST_CASE("ST-08 baseline: byte lengths equal to numel x width open, sub-byte dtypes included", "[safetensors][malformed]") {
-  auto wf = open_bytes(file_bytes(object({entry("f", "F32", {3}, 0, 12), entry("h", "F4", {4}, 12, 14),
-                                          entry("s", "F6_E2M3", {4}, 14, 17)}), 17));
+TEST_CASE("ST-08 baseline: byte lengths equal to numel x width open, sub-byte dtypes included",
+          "[safetensors][malformed]") {
+  auto wf =
+      open_bytes(file_bytes(object({entry("f", "F32", {3}, 0, 12), entry("h", "F4", {4}, 12, 14),
+                                    entry("s", "F6_E2M3", {4}, 14, 17)}),
+                            17));
   CHECK(wf->tensors.size() == 3);
 }
 
-TEST_CASE("ST-08 byte length != numel x width is SIZE_MISMATCH at data_offsets", "[safetensors][malformed]") {
+TEST_CASE("ST-08 byte length != numel x width is SIZE_MISMATCH at data_offsets",
+          "[safetensors][malformed]") {
   for (uint64_t end : {uint64_t{11}, uint64_t{13}, uint64_t{0}, uint64_t{24}}) {
     INFO("F32[3] over [0," << end << "]");
     const std::string h = object({entry("w", "F32", {3}, 0, end)});
@@ -218,12 +245,14 @@ TEST_CASE("ST-08 F4 with an odd numel (and F6 not filling bytes) is SIZE_MISMATC
   for (uint64_t numel : {uint64_t{1}, uint64_t{3}, uint64_t{7}}) {
     INFO("F4[" << numel << "]");
     const uint64_t bytes = (numel + 1) / 2;
-    auto e = expect_error(file_bytes(object({entry("w", "F4", {numel}, 0, bytes)}), bytes), Code::SIZE_MISMATCH);
+    auto e = expect_error(file_bytes(object({entry("w", "F4", {numel}, 0, bytes)}), bytes),
+                          Code::SIZE_MISMATCH);
     CHECK(e.field() == "tensors[\"w\"].shape");
     CHECK(e.offset() == 9);
     CHECK(mentions(e, "do not fill whole bytes"));
   }
-  auto e = expect_error(file_bytes(object({entry("w", "F6_E3M2", {2}, 0, 2)}), 2), Code::SIZE_MISMATCH);
+  auto e =
+      expect_error(file_bytes(object({entry("w", "F6_E3M2", {2}, 0, 2)}), 2), Code::SIZE_MISMATCH);
   CHECK(e.field() == "tensors[\"w\"].shape");
 }
 
@@ -301,8 +330,10 @@ TEST_CASE("ST-10 tensor count above limits.max_tensors is LIMIT_EXCEEDED at the 
   CHECK(mentions(e, "limits.max_tensors (100)"));
 }
 
-TEST_CASE("ST-10 header bloat: 2M tiny entries with default limits are HEADER_TOO_LARGE before any parsing",
-          "[safetensors][malformed]") {
+TEST_CASE(
+    "ST-10 header bloat: 2M tiny entries with default limits are HEADER_TOO_LARGE before any "
+    "parsing",
+    "[safetensors][malformed]") {
   // At about 50 bytes per entry, 2M entries cannot fit the default 100 MB header cap.
   const std::string& h = bloat_2m();
   REQUIRE(h.size() > OpenOptions{}.max_header);
@@ -329,8 +360,10 @@ TEST_CASE("ST-10 header bloat: 2M tiny entries stop at limits.max_tensors withou
 // takes about 2 s in a Release build but 15-20 s in Debug or under ASan, so this case is hidden
 // from the default run; run it with: mwt_tests "[slow]". The cap logic it exercises is the one
 // the max_tensors = 100 / 1000 cases above check on every run.
-TEST_CASE("ST-10 header bloat: 2M tiny entries with default max_tensors are LIMIT_EXCEEDED at entry 2^20 + 1",
-          "[.][slow]") {
+TEST_CASE(
+    "ST-10 header bloat: 2M tiny entries with default max_tensors are LIMIT_EXCEEDED at entry 2^20 "
+    "+ 1",
+    "[.][slow]") {
   const std::string& h = bloat_2m();
   OpenOptions o;
   REQUIRE(o.max_tensors == (uint64_t{1} << 20));
@@ -344,7 +377,8 @@ TEST_CASE("ST-10 header bloat: 2M tiny entries with default max_tensors are LIMI
   CHECK(secs < 60.0);
 }
 
-TEST_CASE("ST-10 the default limits are 2^20 tensors and a 100 MB header", "[safetensors][malformed]") {
+TEST_CASE("ST-10 the default limits are 2^20 tensors and a 100 MB header",
+          "[safetensors][malformed]") {
   const OpenOptions o;
   CHECK(o.max_tensors == 1048576);
   CHECK(o.max_header == 100000000);
@@ -361,8 +395,10 @@ TEST_CASE("ST-10 over-long tensor names and metadata keys are LIMIT_EXCEEDED at 
   o.max_key = 16;
   const std::string ok(16, 'n'), too_long(17, 'n');
   REQUIRE_NOTHROW(open_bytes(file_bytes(object({entry(ok, "U8", {1}, 0, 1)}), 1), o));
-  auto e = expect_error(file_bytes(object({entry(too_long, "U8", {1}, 0, 1)}), 1), Code::LIMIT_EXCEEDED, o);
+  auto e = expect_error(file_bytes(object({entry(too_long, "U8", {1}, 0, 1)}), 1),
+                        Code::LIMIT_EXCEEDED, o);
   CHECK(e.offset() == 8 + 1);
-  e = expect_error(file_bytes("{\"__metadata__\":{\"" + too_long + "\":\"v\"}}"), Code::LIMIT_EXCEEDED, o);
+  e = expect_error(file_bytes("{\"__metadata__\":{\"" + too_long + "\":\"v\"}}"),
+                   Code::LIMIT_EXCEEDED, o);
   CHECK(e.field() == "__metadata__[\"" + too_long + "\"]");
 }

@@ -1,6 +1,5 @@
 // safetensors reading of one file: every dtype with its size, rank-0 and empty tensors,
 // __metadata__, zero-copy views and the legacy unaligned layout.
-#include <catch2/catch.hpp>
 #include <unistd.h>  // symlink
 
 #include <algorithm>
@@ -12,13 +11,16 @@
 #include <utility>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "st_fixtures.hpp"
 
 using namespace st_test;
 
 // ============================================================================ one file
 
-TEST_CASE("safetensors reader: all 22 dtypes with their byte sizes and data views", "[safetensors][reader]") {
+TEST_CASE("safetensors reader: all 22 dtypes with their byte sizes and data views",
+          "[safetensors][reader]") {
   std::vector<std::string> entries;
   std::vector<uint64_t> begins;
   uint64_t off = 0;
@@ -53,8 +55,10 @@ TEST_CASE("safetensors reader: all 22 dtypes with their byte sizes and data view
   }
 }
 
-TEST_CASE("safetensors reader: tensors keep header order and are found by name", "[safetensors][reader]") {
-  auto wf = open_bytes(file_bytes(object({entry("b", "F32", {2}, 8, 16), entry("a", "F32", {2}, 0, 8)}), 16));
+TEST_CASE("safetensors reader: tensors keep header order and are found by name",
+          "[safetensors][reader]") {
+  auto wf = open_bytes(
+      file_bytes(object({entry("b", "F32", {2}, 8, 16), entry("a", "F32", {2}, 0, 8)}), 16));
   REQUIRE(wf->tensors.size() == 2);
   CHECK(wf->tensors[0].name == "b");
   CHECK(wf->tensors[1].name == "a");
@@ -67,7 +71,8 @@ TEST_CASE("safetensors reader: tensors keep header order and are found by name",
 }
 
 TEST_CASE("safetensors reader: rank-0 tensors hold one element", "[safetensors][reader]") {
-  auto wf = open_bytes(file_bytes(object({entry("s", "F64", {}, 0, 8), entry("b", "BOOL", {}, 8, 9)}), 9));
+  auto wf = open_bytes(
+      file_bytes(object({entry("s", "F64", {}, 0, 8), entry("b", "BOOL", {}, 8, 9)}), 9));
   const TensorInfo& s = tensor(*wf, "s");
   CHECK(s.shape.empty());
   CHECK(s.numel == 1);
@@ -78,11 +83,13 @@ TEST_CASE("safetensors reader: rank-0 tensors hold one element", "[safetensors][
   CHECK(view(b) == std::vector<uint8_t>{9});
 }
 
-TEST_CASE("safetensors reader: empty tensors (a zero dimension) have no bytes, anywhere in the buffer",
-          "[safetensors][reader]") {
-  auto wf = open_bytes(file_bytes(object({entry("e0", "F32", {0}, 0, 0), entry("w", "U8", {4}, 0, 4),
-                                          entry("e1", "BF16", {3, 0, 2}, 4, 4), entry("e2", "F4", {0}, 4, 4)}),
-                                  4));
+TEST_CASE(
+    "safetensors reader: empty tensors (a zero dimension) have no bytes, anywhere in the buffer",
+    "[safetensors][reader]") {
+  auto wf = open_bytes(
+      file_bytes(object({entry("e0", "F32", {0}, 0, 0), entry("w", "U8", {4}, 0, 4),
+                         entry("e1", "BF16", {3, 0, 2}, 4, 4), entry("e2", "F4", {0}, 4, 4)}),
+                 4));
   for (const char* name : {"e0", "e1", "e2"}) {
     INFO(name);
     const TensorInfo& t = tensor(*wf, name);
@@ -96,9 +103,11 @@ TEST_CASE("safetensors reader: empty tensors (a zero dimension) have no bytes, a
   CHECK(wf->tensors.size() == 1);
 }
 
-TEST_CASE("safetensors reader: __metadata__ maps strings to strings, escapes decoded", "[safetensors][reader]") {
+TEST_CASE("safetensors reader: __metadata__ maps strings to strings, escapes decoded",
+          "[safetensors][reader]") {
   const std::string h =
-      "{\"__metadata__\":{\"format\":\"pt\",\"q\\\"k\":\"line\\nbreak \\u00e9 \\\\ \\/\",\"empty\":\"\"},"
+      "{\"__metadata__\":{\"format\":\"pt\",\"q\\\"k\":\"line\\nbreak \\u00e9 \\\\ "
+      "\\/\",\"empty\":\"\"},"
       "\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}";
   auto wf = open_bytes(file_bytes(h, 2));
   REQUIRE(wf->metadata.size() == 3);
@@ -110,11 +119,15 @@ TEST_CASE("safetensors reader: __metadata__ maps strings to strings, escapes dec
   CHECK(wf->find_metadata("w") == -1);  // tensors are not metadata
   REQUIRE(wf->tensors.size() == 1);
   // Metadata anywhere in the object, not only first.
-  wf = open_bytes(file_bytes("{\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},\"__metadata__\":{\"a\":\"b\"}}", 2));
+  wf =
+      open_bytes(file_bytes("{\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]},\"__"
+                            "metadata__\":{\"a\":\"b\"}}",
+                            2));
   CHECK(meta_value(*wf, "a") == "b");
 }
 
-TEST_CASE("safetensors reader: data views are zero-copy pointers at 8 + N + begin", "[safetensors][reader]") {
+TEST_CASE("safetensors reader: data views are zero-copy pointers at 8 + N + begin",
+          "[safetensors][reader]") {
   const std::string h = object({entry("a", "F32", {2}, 0, 8), entry("b", "I16", {3}, 8, 14)});
   auto mf = MappedFile::from_bytes(file_bytes(h, 14, 100), "zc.safetensors");
   auto wf = read_safetensors(mf, {});
@@ -138,7 +151,8 @@ TEST_CASE("safetensors reader: data views are zero-copy pointers at 8 + N + begi
   CHECK(p[0] == 108);
 }
 
-TEST_CASE("safetensors reader: a legacy unaligned header is a warning, not an error", "[safetensors][reader]") {
+TEST_CASE("safetensors reader: a legacy unaligned header is a warning, not an error",
+          "[safetensors][reader]") {
   std::string h = object({entry("w", "F32", {2}, 0, 8), entry("u", "U8", {3}, 8, 11)});
   // Pad so that the data starts at 8 + N with (8 + N) % 4 == 1: every F32 view is unaligned.
   while ((8 + h.size()) % 4 != 1) h += ' ';
@@ -157,7 +171,8 @@ TEST_CASE("safetensors reader: a legacy unaligned header is a warning, not an er
   CHECK(open_bytes(file_bytes(hu, 3))->warnings.empty());
 }
 
-TEST_CASE("safetensors reader: open_weight_file sniffs and reads a .safetensors file", "[safetensors][reader]") {
+TEST_CASE("safetensors reader: open_weight_file sniffs and reads a .safetensors file",
+          "[safetensors][reader]") {
   TempDir dir;
   dir.write("m.safetensors", file_bytes(object({entry("w", "F32", {2}, 0, 8)}), 8));
   auto wf = open_weight_file(dir / "m.safetensors", {});

@@ -1,6 +1,5 @@
 // Sharded safetensors: an index or a directory read as one table, index/shard agreement and
 // path containment.
-#include <catch2/catch.hpp>
 #include <unistd.h>  // symlink
 
 #include <algorithm>
@@ -9,9 +8,11 @@
 #include <map>
 #include <set>
 #include <string>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "st_fixtures.hpp"
 
@@ -19,7 +20,8 @@ using namespace st_test;
 
 namespace {
 
-std::string index_json(uint64_t total, const std::vector<std::pair<std::string, std::string>>& map) {
+std::string index_json(uint64_t total,
+                       const std::vector<std::pair<std::string, std::string>>& map) {
   std::string s = "{\"metadata\":{\"total_size\":" + std::to_string(total) + "},\"weight_map\":{";
   for (size_t i = 0; i < map.size(); ++i)
     s += (i ? "," : "") + std::string("\"") + map[i].first + "\":\"" + map[i].second + "\"";
@@ -94,19 +96,22 @@ TEST_CASE("sharded safetensors: the index path and its directory give one table 
   check_two_shards(*via_open_dir, ts);
 }
 
-TEST_CASE("sharded safetensors: file_index follows sorted shard names, not index order", "[safetensors][sharded]") {
+TEST_CASE("sharded safetensors: file_index follows sorted shard names, not index order",
+          "[safetensors][sharded]") {
   TempDir dir;
   const std::vector<Owned> in_b{owned("x", "F32", {1}, 1)}, in_a{owned("y", "F32", {1}, 2)};
   write_safetensors(spec_of(in_b), dir / "b.safetensors");
   write_safetensors(spec_of(in_a), dir / "a.safetensors");
-  dir.write("model.safetensors.index.json", index_json(8, {{"x", "b.safetensors"}, {"y", "a.safetensors"}}));
+  dir.write("model.safetensors.index.json",
+            index_json(8, {{"x", "b.safetensors"}, {"y", "a.safetensors"}}));
   auto wf = read_safetensors_sharded(dir.path, {});
   CHECK(tensor(*wf, "y").file_index == 0);
   CHECK(tensor(*wf, "x").file_index == 1);
   CHECK(view(*wf, tensor(*wf, "x")) == in_b[0].bytes);
 }
 
-TEST_CASE("sharded safetensors: a directory of shards without an index works", "[safetensors][sharded]") {
+TEST_CASE("sharded safetensors: a directory of shards without an index works",
+          "[safetensors][sharded]") {
   TempDir dir;
   TwoShards ts;
   ts.write_shards(dir.path);
@@ -127,7 +132,8 @@ TEST_CASE("sharded safetensors: a missing shard is IO", "[safetensors][sharded]"
   CHECK(e.field() == "index.weight_map[shard \"" + kShard2 + "\"]");
 }
 
-TEST_CASE("sharded safetensors: index and shards that disagree are ARCHIVE_INCONSISTENT", "[safetensors][sharded]") {
+TEST_CASE("sharded safetensors: index and shards that disagree are ARCHIVE_INCONSISTENT",
+          "[safetensors][sharded]") {
   TempDir dir;
   TwoShards ts;
   ts.write_shards(dir.path);
@@ -149,7 +155,8 @@ TEST_CASE("sharded safetensors: index and shards that disagree are ARCHIVE_INCON
     CHECK(mentions(e, "does not hold it"));
   }
   SECTION("a tensor in a shard but not in the index") {
-    dir.write("model.safetensors.index.json", index_json(ts.total, {{"c", kShard2}, {"a", kShard1}}));
+    dir.write("model.safetensors.index.json",
+              index_json(ts.total, {{"c", kShard2}, {"a", kShard1}}));
     auto e = expect_open_error(open, Code::ARCHIVE_INCONSISTENT);
     CHECK(e.field() == "shard '" + kShard1 + "' tensors[\"b\"]");
     CHECK(mentions(e, "not in the index"));
@@ -164,7 +171,8 @@ TEST_CASE("sharded safetensors: index and shards that disagree are ARCHIVE_INCON
   }
 }
 
-TEST_CASE("sharded safetensors: shard names with .. or an absolute path are PATH_ESCAPE", "[safetensors][sharded]") {
+TEST_CASE("sharded safetensors: shard names with .. or an absolute path are PATH_ESCAPE",
+          "[safetensors][sharded]") {
   TempDir root;
   std::filesystem::create_directory(root / "model");
   const std::string model = root / "model";
@@ -178,12 +186,14 @@ TEST_CASE("sharded safetensors: shard names with .. or an absolute path are PATH
   TempDir::write_to(index, index_json(8, {{"v", "inside.safetensors"}}));
   REQUIRE(read_safetensors_sharded(index, {})->tensors.size() == 1);
 
-  for (const std::string& name : {std::string("../outside.safetensors"), root / "outside.safetensors",
-                                 std::string("sub/../../outside.safetensors"), std::string("./../outside.safetensors")}) {
+  for (const std::string& name :
+       {std::string("../outside.safetensors"), root / "outside.safetensors",
+        std::string("sub/../../outside.safetensors"), std::string("./../outside.safetensors")}) {
     INFO(name);
     const std::string text = index_json(8, {{"w", name}});
     TempDir::write_to(index, text);
-    auto e = expect_open_error([&] { return read_safetensors_sharded(index, {}); }, Code::PATH_ESCAPE);
+    auto e =
+        expect_open_error([&] { return read_safetensors_sharded(index, {}); }, Code::PATH_ESCAPE);
     CHECK(e.field() == "index.weight_map[shard \"" + name + "\"]");
     CHECK(e.offset() == text.find("\"w\""));
   }
@@ -208,7 +218,8 @@ TEST_CASE("sharded safetensors: a symlinked shard pointing outside the directory
   TempDir::write_to(index, index_json(8, {{"w", "link.safetensors"}}));
   const std::string text = index_json(8, {{"w", "link.safetensors"}});
   TempDir::write_to(index, text);
-  auto e = expect_open_error([&] { return read_safetensors_sharded(index, {}); }, Code::PATH_ESCAPE);
+  auto e =
+      expect_open_error([&] { return read_safetensors_sharded(index, {}); }, Code::PATH_ESCAPE);
   CHECK(mentions(e, "outside the model directory"));
   // The link was also read ahead from the directory listing; the error still names the index
   // entry that refers to it.
@@ -243,9 +254,11 @@ TEST_CASE("sharded safetensors: files beside the index that it does not name are
   TwoShards ts;
   ts.write_shards(dir.path);
   dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
-  dir.write("consolidated.safetensors", std::string("\xff\xff\xff\xff\xff\xff\xff\x7fnot safetensors"));
+  dir.write("consolidated.safetensors",
+            std::string("\xff\xff\xff\xff\xff\xff\xff\x7fnot safetensors"));
   dir.write("a-truncated.safetensors", std::string("\x04"));
-  write_safetensors(spec_of({owned("a", "F32", {2}, 99)}), dir / "zz-stray.safetensors");  // a's name again
+  write_safetensors(spec_of({owned("a", "F32", {2}, 99)}),
+                    dir / "zz-stray.safetensors");  // a's name again
   check_two_shards(*read_safetensors_sharded(dir.path, {}), ts);
   check_two_shards(*read_safetensors_sharded(dir / "model.safetensors.index.json", {}), ts);
 }
@@ -272,9 +285,11 @@ TEST_CASE("sharded safetensors: a broken shard the index names is reported the s
   ts.write_shards(dir.path);
   dir.write("model.safetensors.index.json", index_json(ts.total, ts.map()));
   std::filesystem::resize_file(dir / kShard2, std::filesystem::file_size(dir / kShard2) - 1);
-  auto by_dir = expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::TRUNCATED);
+  auto by_dir =
+      expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::TRUNCATED);
   auto by_index = expect_open_error(
-      [&] { return read_safetensors_sharded(dir / "model.safetensors.index.json", {}); }, Code::TRUNCATED);
+      [&] { return read_safetensors_sharded(dir / "model.safetensors.index.json", {}); },
+      Code::TRUNCATED);
   CHECK(mentions(by_dir, "in shard '" + kShard2 + "'"));
   CHECK(std::string(by_dir.what()) == by_index.what());
   CHECK(by_dir.offset() == by_index.offset());
@@ -289,7 +304,8 @@ TEST_CASE("sharded safetensors: shard headers around and past the first read (16
       TempDir dir;
       std::vector<Owned> many;
       for (size_t i = 0; i < n_tensors; ++i)
-        many.push_back(owned("layer." + std::to_string(i) + ".w", "F16", {i % 3 + 1}, static_cast<uint8_t>(i)));
+        many.push_back(owned("layer." + std::to_string(i) + ".w", "F16", {i % 3 + 1},
+                             static_cast<uint8_t>(i)));
       write_safetensors(spec_of(many, {{"note", std::string(pad, 'x')}}), dir / "big.safetensors");
       write_safetensors(spec_of({owned("z", "U8", {1})}), dir / "small.safetensors");
       std::vector<std::pair<std::string, std::string>> map{{"z", "small.safetensors"}};
@@ -297,28 +313,34 @@ TEST_CASE("sharded safetensors: shard headers around and past the first read (16
       dir.write("model.safetensors.index.json", index_json(0, map));
       const auto wf = read_safetensors_sharded(dir.path, {});
       REQUIRE(wf->tensors.size() == n_tensors + 1);
-      for (size_t i = 0; i < n_tensors; i += 37) CHECK(view(*wf, tensor(*wf, many[i].name)) == many[i].bytes);
+      for (size_t i = 0; i < n_tensors; i += 37)
+        CHECK(view(*wf, tensor(*wf, many[i].name)) == many[i].bytes);
       CHECK(view(*wf, tensor(*wf, many.back().name)) == many.back().bytes);
     }
   }
 }
 
-TEST_CASE("sharded safetensors: the same tensor in two shards of an index-less directory is DUPLICATE",
-          "[safetensors][sharded]") {
+TEST_CASE(
+    "sharded safetensors: the same tensor in two shards of an index-less directory is DUPLICATE",
+    "[safetensors][sharded]") {
   TempDir dir;
-  write_safetensors(spec_of({owned("a", "F32", {2}, 1), owned("x", "U8", {1})}), dir / "s1.safetensors");
+  write_safetensors(spec_of({owned("a", "F32", {2}, 1), owned("x", "U8", {1})}),
+                    dir / "s1.safetensors");
   write_safetensors(spec_of({owned("b", "F32", {2}, 2)}), dir / "s2.safetensors");
   REQUIRE(read_safetensors_sharded(dir.path, {})->tensors.size() == 3);  // baseline
-  write_safetensors(spec_of({owned("b", "F32", {2}, 2), owned("x", "U8", {1}, 9)}), dir / "s2.safetensors");
-  auto e = expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::DUPLICATE);
+  write_safetensors(spec_of({owned("b", "F32", {2}, 2), owned("x", "U8", {1}, 9)}),
+                    dir / "s2.safetensors");
+  auto e =
+      expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::DUPLICATE);
   CHECK(e.field() == "shard 's2.safetensors' tensors[\"x\"]");
   CHECK(mentions(e, "s1.safetensors"));
 }
 
 // ============================================================================ writer
 
-TEST_CASE("sharded safetensors: shards are validated from their headers and mapped on first data access",
-          "[safetensors][sharded]") {
+TEST_CASE(
+    "sharded safetensors: shards are validated from their headers and mapped on first data access",
+    "[safetensors][sharded]") {
   TempDir dir;
   TwoShards ts;
   ts.write_shards(dir.path);
@@ -330,14 +352,17 @@ TEST_CASE("sharded safetensors: shards are validated from their headers and mapp
   const TensorInfo& c = tensor(*wf, "c");
   std::vector<const uint8_t*> seen(8, nullptr);
   std::vector<std::thread> threads;
-  for (size_t i = 0; i < seen.size(); ++i) threads.emplace_back([&, i] { seen[i] = wf->tensor_data(c); });
+  for (size_t i = 0; i < seen.size(); ++i)
+    threads.emplace_back([&, i] { seen[i] = wf->tensor_data(c); });
   for (auto& t : threads) t.join();
   for (const uint8_t* p : seen) CHECK(p == seen[0]);
   CHECK(view(*wf, c) == ts.find("c").bytes);
 }
 
-TEST_CASE("sharded safetensors: a shard replaced after opening is IO on first data access, not a stale view",
-          "[safetensors][sharded]") {
+TEST_CASE(
+    "sharded safetensors: a shard replaced after opening is IO on first data access, not a stale "
+    "view",
+    "[safetensors][sharded]") {
   TempDir dir;
   TwoShards ts;
   ts.write_shards(dir.path);

@@ -1,9 +1,6 @@
-// Quantization scheme detection of tensor tables (analysis/scheme_tensors*.cpp): in-memory tables in
-// each method's documented layout, the JSON report parsed back with simdjson, fake-quant on float
-// tensors, config files beside the weights, and odd or truncated tables that must not crash.
-#include <catch2/catch.hpp>
-#include <simdjson.h>
-
+// Quantization scheme detection of tensor tables (analysis/scheme_tensors*.cpp): in-memory tables
+// in each method's documented layout, the JSON report parsed back with simdjson, fake-quant on
+// float tensors, config files beside the weights, and odd or truncated tables that must not crash.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -15,12 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "core/float_convert.hpp"
-#include "core/mapped_file.hpp"
-#include "formats/weight_file.hpp"
-#include "core/json_writer.hpp"
+#include <catch2/catch.hpp>
+#include <simdjson.h>
+
 #include "analysis/scheme.hpp"
 #include "analysis/scheme_tensors.hpp"
+#include "core/float_convert.hpp"
+#include "core/json_writer.hpp"
+#include "core/mapped_file.hpp"
+#include "formats/weight_file.hpp"
 #include "st_bytes.hpp"  // TempDir
 
 using namespace mwt::detail;
@@ -149,7 +149,8 @@ void add_gptq(Table& t, const std::string& p, uint64_t in, uint64_t out, unsigne
   if (!sym) zvals = uniform_ints(groups * out, 1u << bits, seed + 7);
   std::vector<uint32_t> qz;
   for (uint64_t r = 0; r < groups; ++r) {
-    const auto w = pack_stream(std::vector<uint32_t>(zvals.begin() + r * out, zvals.begin() + (r + 1) * out), bits);
+    const auto w = pack_stream(
+        std::vector<uint32_t>(zvals.begin() + r * out, zvals.begin() + (r + 1) * out), bits);
     qz.insert(qz.end(), w.begin(), w.begin() + out / 32 * bits);
   }
   t.add(p + ".qzeros", DType::I32, {groups, out / 32 * bits}, qz);
@@ -165,10 +166,12 @@ void add_gptq(Table& t, const std::string& p, uint64_t in, uint64_t out, unsigne
 }
 
 // AWQ module: qweight [in, out/pack], qzeros [groups, out/pack], scales [groups, out].
-void add_awq(Table& t, const std::string& p, uint64_t in, uint64_t out, int64_t gs, uint32_t seed = 2) {
+void add_awq(Table& t, const std::string& p, uint64_t in, uint64_t out, int64_t gs,
+             uint32_t seed = 2) {
   const uint64_t groups = in / static_cast<uint64_t>(gs);
   t.add(p + ".qweight", DType::I32, {in, out / 8}, uniform_ints(in * out / 8, 0xFFFFFFFFu, seed));
-  t.add(p + ".qzeros", DType::I32, {groups, out / 8}, uniform_ints(groups * out / 8, 0xFFFFFFFFu, seed + 1));
+  t.add(p + ".qzeros", DType::I32, {groups, out / 8},
+        uniform_ints(groups * out / 8, 0xFFFFFFFFu, seed + 1));
   t.add(p + ".scales", DType::F16, {groups, out}, to_f16(std::vector<float>(groups * out, 0.02f)));
 }
 
@@ -195,14 +198,17 @@ struct Report {
     return e;
   }
   bool has(std::string_view pointer) const { return !root.at_pointer(pointer).error(); }
-  std::string str(std::string_view p) const { return std::string(std::string_view(at(p).get_string())); }
+  std::string str(std::string_view p) const {
+    return std::string(std::string_view(at(p).get_string()));
+  }
   int64_t num(std::string_view p) const { return int64_t(at(p).get_int64()); }
   bool flag(std::string_view p) const { return bool(at(p).get_bool()); }
   size_t count(std::string_view p) const { return dom::array(at(p).get_array()).size(); }
 };
 
 // Writes `text` to `name` in the directory; returns the path.
-std::string write_file(const st_test::TempDir& dir, const std::string& name, const std::string& text) {
+std::string write_file(const st_test::TempDir& dir, const std::string& name,
+                       const std::string& text) {
   std::ofstream(dir / name, std::ios::binary) << text;
   return dir / name;
 }
@@ -275,7 +281,8 @@ TEST_CASE("scheme tensors: affine grid span of value groups", "[scheme][fake]") 
   // bf16 values within one binade are multiples of one ulp: an affine grid too fine to tell
   // from the dtype's rounding, so it is rejected.
   std::vector<float> binade;
-  for (int i = 0; i < 32; ++i) binade.push_back(bf16_to_f32(static_cast<uint16_t>(0x3C80 + (i * 3) % 60)));
+  for (int i = 0; i < 32; ++i)
+    binade.push_back(bf16_to_f32(static_cast<uint16_t>(0x3C80 + (i * 3) % 60)));
   CHECK(affine_grid_span(binade, std::ldexp(1.0, -8), 0, distinct) == 0);
   // 300 distinct values: more than 8 bits.
   std::vector<float> wide;
@@ -285,7 +292,8 @@ TEST_CASE("scheme tensors: affine grid span of value groups", "[scheme][fake]") 
 
 // ============================================================================ methods
 
-TEST_CASE("scheme tensors: GPTQ bits, group size, desc_act and sym from tensors", "[scheme][gptq]") {
+TEST_CASE("scheme tensors: GPTQ bits, group size, desc_act and sym from tensors",
+          "[scheme][gptq]") {
   for (bool act : {false, true}) {
     for (unsigned bits : {2u, 3u, 4u, 8u}) {
       INFO("bits " << bits << " act_order " << act);
@@ -352,13 +360,16 @@ TEST_CASE("scheme tensors: AWQ from shapes with its interleaved packing", "[sche
   CHECK(r.str("/methods/0/packing/order") == "awq");
   REQUIRE(r.count("/methods/0/packing/interleave") == 8);
   const int64_t want[] = {0, 2, 4, 6, 1, 3, 5, 7};
-  for (int i = 0; i < 8; ++i) CHECK(r.num("/methods/0/packing/interleave/" + std::to_string(i)) == want[i]);
+  for (int i = 0; i < 8; ++i)
+    CHECK(r.num("/methods/0/packing/interleave/" + std::to_string(i)) == want[i]);
 }
 
 std::string nf4_state(uint64_t blocksize, uint64_t out, uint64_t in, bool nested) {
   std::string s = "{\"quant_type\": \"nf4\", \"blocksize\": " + std::to_string(blocksize) +
-                  ", \"dtype\": \"bfloat16\", \"shape\": [" + std::to_string(out) + ", " + std::to_string(in) + "]";
-  if (nested) s += ", \"nested_blocksize\": 256, \"nested_dtype\": \"float32\", \"nested_offset\": 0.01";
+                  ", \"dtype\": \"bfloat16\", \"shape\": [" + std::to_string(out) + ", " +
+                  std::to_string(in) + "]";
+  if (nested)
+    s += ", \"nested_blocksize\": 256, \"nested_dtype\": \"float32\", \"nested_offset\": 0.01";
   return s + "}";
 }
 
@@ -372,7 +383,8 @@ TEST_CASE("scheme tensors: bitsandbytes 4-bit with quant_state, double quant", "
   t.add(p + ".weight.nested_absmax", DType::F32, {1}, std::vector<float>(1, 1.0f));
   t.add(p + ".weight.nested_quant_map", DType::F32, {256}, std::vector<float>(256, 0.0f));
   const std::string js = nf4_state(bs, out, in, true);
-  t.add(p + ".weight.quant_state.bitsandbytes__nf4", DType::U8, {js.size()}, std::vector<uint8_t>(js.begin(), js.end()));
+  t.add(p + ".weight.quant_state.bitsandbytes__nf4", DType::U8, {js.size()},
+        std::vector<uint8_t>(js.begin(), js.end()));
   // A second module in FP4 without the state tensor: the code book's first entry (0) says fp4.
   const std::string p2 = "model.layers.0.self_attn.k_proj";
   t.add(p2 + ".weight", DType::U8, {n / 2, 1}, std::vector<uint8_t>(n / 2, 0x34));
@@ -464,10 +476,14 @@ TEST_CASE("scheme tensors: compressed-tensors pack-quantized, sym and asym", "[s
   for (bool asym : {false, true}) {
     Table t;
     const uint64_t out = 64, in = 256;
-    t.add("m.q_proj.weight_packed", DType::I32, {out, in / 8}, uniform_ints(out * in / 8, 0xFFFFFFFFu, 3));
-    t.add("m.q_proj.weight_scale", DType::BF16, {out, in / 128}, std::vector<uint16_t>(out * 2, 0x3F80));
+    t.add("m.q_proj.weight_packed", DType::I32, {out, in / 8},
+          uniform_ints(out * in / 8, 0xFFFFFFFFu, 3));
+    t.add("m.q_proj.weight_scale", DType::BF16, {out, in / 128},
+          std::vector<uint16_t>(out * 2, 0x3F80));
     t.add("m.q_proj.weight_shape", DType::I64, {2}, std::vector<int64_t>{64, 256});
-    if (asym) t.add("m.q_proj.weight_zero_point", DType::I8, {out, in / 128}, std::vector<int8_t>(out * 2, 3));
+    if (asym)
+      t.add("m.q_proj.weight_zero_point", DType::I8, {out, in / 128},
+            std::vector<int8_t>(out * 2, 3));
     auto wf = t.build();
     Report r(*wf);
     CHECK(r.str("/scheme") == "compressed-tensors");
@@ -481,13 +497,15 @@ TEST_CASE("scheme tensors: compressed-tensors pack-quantized, sym and asym", "[s
   }
 }
 
-TEST_CASE("scheme tensors: MLX bits and group size resolved by the model's other dims", "[scheme][mlx]") {
+TEST_CASE("scheme tensors: MLX bits and group size resolved by the model's other dims",
+          "[scheme][mlx]") {
   // in = 512: 4-bit/64 gives 512 (a norm length), 2-bit/128 gives 1024 and 8-bit/32 gives 256,
   // neither of which is a dimension of this model.
   Table t;
   t.add("model.norm.weight", DType::F16, {512}, std::vector<uint16_t>(512, 0x3C00));
   for (const char* p : {"model.layers.0.self_attn.q_proj", "model.layers.0.mlp.gate_proj"}) {
-    t.add(std::string(p) + ".weight", DType::U32, {512, 64}, uniform_ints(512 * 64, 0xFFFFFFFFu, 4));
+    t.add(std::string(p) + ".weight", DType::U32, {512, 64},
+          uniform_ints(512 * 64, 0xFFFFFFFFu, 4));
     t.add(std::string(p) + ".scales", DType::F16, {512, 8}, std::vector<uint16_t>(512 * 8, 0x3C00));
     t.add(std::string(p) + ".biases", DType::F16, {512, 8}, std::vector<uint16_t>(512 * 8, 0x3C00));
   }
@@ -516,11 +534,13 @@ TEST_CASE("scheme tensors: config beside the file decides and disagrees", "[sche
   st_test::TempDir dir;
   const std::string path = write_file(dir, "model.safetensors", "x");
   SECTION("MLX config resolves the ambiguity; per-module override") {
-    write_file(dir, "config.json", R"({"model_type": "llama", "quantization": {"group_size": 128, "bits": 2,
+    write_file(dir, "config.json",
+               R"({"model_type": "llama", "quantization": {"group_size": 128, "bits": 2,
         "q2": {"group_size": 32, "bits": 8}}})");
     Table u;
     for (const char* p : {"q", "q2"}) {
-      u.add(std::string(p) + ".weight", DType::U32, {100, 64}, uniform_ints(100 * 64, 0xFFFFFFFFu, 4));
+      u.add(std::string(p) + ".weight", DType::U32, {100, 64},
+            uniform_ints(100 * 64, 0xFFFFFFFFu, 4));
       u.add(std::string(p) + ".scales", DType::F16, {100, 8}, std::vector<uint16_t>(800, 0x3C00));
       u.add(std::string(p) + ".biases", DType::F16, {100, 8}, std::vector<uint16_t>(800, 0x3C00));
     }
@@ -534,7 +554,8 @@ TEST_CASE("scheme tensors: config beside the file decides and disagrees", "[sche
     CHECK(r.count("/config/disagreements") == 0);
   }
   SECTION("GPTQ quantize_config.json disagreeing with the tensors") {
-    write_file(dir, "quantize_config.json", R"({"bits": 8, "group_size": 128, "desc_act": false, "sym": true})");
+    write_file(dir, "quantize_config.json",
+               R"({"bits": 8, "group_size": 128, "desc_act": false, "sym": true})");
     Table t;
     add_gptq(t, "a.q_proj", 256, 64, 4, 64, true, true);
     auto wf = t.build(path);
@@ -547,7 +568,8 @@ TEST_CASE("scheme tensors: config beside the file decides and disagrees", "[sche
     CHECK(fields == std::set<std::string>{"bits", "group_size", "desc_act"});
   }
   SECTION("config.json says AWQ, the tensors are GPTQ") {
-    write_file(dir, "config.json", R"({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 64}})");
+    write_file(dir, "config.json",
+               R"({"quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 64}})");
     Table t;
     add_gptq(t, "a.q_proj", 256, 64, 4, 64, false, true);
     auto wf = t.build(path);
@@ -577,10 +599,11 @@ TEST_CASE("scheme tensors: config beside the file decides and disagrees", "[sche
 }
 
 TEST_CASE("scheme tensors: config parsing of each library's spelling", "[scheme][config]") {
-  auto c = parse_quant_config({{"config.json", R"({"quantization_config": {"quant_method": "compressed-tensors",
+  auto c = parse_quant_config(
+      {{"config.json", R"({"quantization_config": {"quant_method": "compressed-tensors",
       "format": "pack-quantized", "config_groups": {"group_0": {"targets": ["Linear"],
-      "weights": {"num_bits": 4, "type": "int", "symmetric": true, "strategy": "group", "group_size": 128,
-      "actorder": null}}}}})"}});
+      "weights": {"num_bits": 4, "type": "int", "symmetric": true, "strategy": "group",
+      "group_size": 128, "actorder": null}}}}})"}});
   CHECK(c.found);
   CHECK(c.quant_method == "compressed-tensors");
   CHECK(c.format == "pack-quantized");
@@ -588,24 +611,29 @@ TEST_CASE("scheme tensors: config parsing of each library's spelling", "[scheme]
   CHECK(c.group_size == 128);
   CHECK(c.sym == true);
   CHECK(!c.desc_act);
-  c = parse_quant_config({{"quant_config.json", R"({"zero_point": true, "q_group_size": 128, "w_bit": 4, "version": "GEMM"})"}});
+  c = parse_quant_config(
+      {{"quant_config.json",
+        R"({"zero_point": true, "q_group_size": 128, "w_bit": 4, "version": "GEMM"})"}});
   CHECK(c.quant_method == "awq");
   CHECK(c.bits == 4);
   CHECK(c.version == "gemm");
-  c = parse_quant_config({{"config.json", R"({"quantization_config": {"quant_method": "fp8", "fmt": "e4m3",
+  c = parse_quant_config(
+      {{"config.json", R"({"quantization_config": {"quant_method": "fp8", "fmt": "e4m3",
       "weight_block_size": [128, 128], "activation_scheme": "dynamic"}})"}});
   REQUIRE(c.block_size);
   CHECK((*c.block_size)[1] == 128);
   c = parse_quant_config({{"config.json", R"({"hidden_size": 4096})"}});
   CHECK(!c.found);
   CHECK(c.warnings.empty());
-  c = parse_quant_config({{"config.json", R"({"quantization_config": {"bits": "four", "sym": 1}})"}});
+  c = parse_quant_config(
+      {{"config.json", R"({"quantization_config": {"bits": "four", "sym": 1}})"}});
   CHECK(c.warnings.size() == 2);
   CHECK(!c.bits);
   // Deeply nested: refused by the depth limit, as a warning.
   c = parse_quant_config({{"config.json", std::string(5000, '[') + std::string(5000, ']')}});
   CHECK(c.warnings.size() == 1);
-  c = parse_quant_config({{"quantize_config.json", R"({"bits": 4})"}, {"config.json", R"({"quantization_config": {"bits": 8}})"}});
+  c = parse_quant_config({{"quantize_config.json", R"({"bits": 4})"},
+                          {"config.json", R"({"quantization_config": {"bits": 8}})"}});
   CHECK(c.bits == 4);
   CHECK(c.warnings.size() == 1);
 }
@@ -613,7 +641,8 @@ TEST_CASE("scheme tensors: config parsing of each library's spelling", "[scheme]
 // ============================================================================ fake quant
 
 // `rows` x `cols` values scale_g * (q - zero_g), q uniform in [0, 2^bits), per group of `gs`.
-std::vector<float> fake_quant_values(uint64_t rows, uint64_t cols, unsigned bits, uint64_t gs, uint32_t seed) {
+std::vector<float> fake_quant_values(uint64_t rows, uint64_t cols, unsigned bits, uint64_t gs,
+                                     uint32_t seed) {
   std::mt19937 g(seed);
   std::uniform_real_distribution<float> sd(0.001f, 0.01f);
   std::vector<float> v(rows * cols);
@@ -627,12 +656,17 @@ std::vector<float> fake_quant_values(uint64_t rows, uint64_t cols, unsigned bits
   return v;
 }
 
-TEST_CASE("scheme tensors: fake-quant float weights are found with bits and group size", "[scheme][fake]") {
+TEST_CASE("scheme tensors: fake-quant float weights are found with bits and group size",
+          "[scheme][fake]") {
   Table t;
-  t.add("model.layers.0.q_proj.weight", DType::F32, {64, 256}, fake_quant_values(64, 256, 4, 32, 1));
-  t.add("model.layers.0.k_proj.weight", DType::F16, {32, 512}, to_f16(fake_quant_values(32, 512, 8, 512, 2)));
-  t.add("model.layers.0.v_proj.weight", DType::BF16, {32, 512}, to_bf16(fake_quant_values(32, 512, 4, 128, 3)));
-  t.add("model.layers.0.o_proj.weight", DType::F32, {64, 256}, fake_quant_values(64, 256, 3, 256, 4));
+  t.add("model.layers.0.q_proj.weight", DType::F32, {64, 256},
+        fake_quant_values(64, 256, 4, 32, 1));
+  t.add("model.layers.0.k_proj.weight", DType::F16, {32, 512},
+        to_f16(fake_quant_values(32, 512, 8, 512, 2)));
+  t.add("model.layers.0.v_proj.weight", DType::BF16, {32, 512},
+        to_bf16(fake_quant_values(32, 512, 4, 128, 3)));
+  t.add("model.layers.0.o_proj.weight", DType::F32, {64, 256},
+        fake_quant_values(64, 256, 3, 256, 4));
   t.add("model.norm.weight", DType::F32, {256}, std::vector<float>(256, 1.0f));
   auto wf = t.build();
   Report r(*wf);
@@ -665,7 +699,7 @@ TEST_CASE("scheme tensors: real float weights are not fake-quant", "[scheme][fak
   t.add("f.weight", DType::F32, {32, 32}, std::vector<float>(32 * 32, 0.0f));  // constant
   std::vector<float> eye(64 * 64, 0.0f);
   for (int i = 0; i < 64; ++i) eye[i * 64 + i] = 1.0f;
-  t.add("g.weight", DType::F32, {64, 64}, eye);  // two values: no evidence
+  t.add("g.weight", DType::F32, {64, 64}, eye);             // two values: no evidence
   t.add("h.weight", DType::F32, {64, 10}, normal(640, 6));  // too narrow to test
   auto wf = t.build();
   Report r(*wf);
@@ -677,7 +711,8 @@ TEST_CASE("scheme tensors: real float weights are not fake-quant", "[scheme][fak
 
 // ============================================================================ hostile tables
 
-TEST_CASE("scheme tensors: truncated, odd and inconsistent tables do not crash", "[scheme][malformed]") {
+TEST_CASE("scheme tensors: truncated, odd and inconsistent tables do not crash",
+          "[scheme][malformed]") {
   SECTION("tensors whose bytes are shorter than their shapes") {
     Table t;
     t.raw("a.qweight", DType::I32, {32, 64}, {});
@@ -743,16 +778,32 @@ TEST_CASE("scheme tensors: truncated, odd and inconsistent tables do not crash",
   }
 }
 
-TEST_CASE("scheme tensors: random tables of quant-looking names never crash", "[scheme][malformed]") {
+TEST_CASE("scheme tensors: random tables of quant-looking names never crash",
+          "[scheme][malformed]") {
   // Names, dtypes, shapes and byte lengths drawn at random (byte lengths often shorter than the
   // shape needs): every report must still be one valid JSON object.
-  const char* const suffixes[] = {
-      "weight", "qweight", "qzeros", "scales", "g_idx", "biases", "weight.absmax", "weight.quant_map",
-      "weight.nested_absmax", "weight.quant_state.bitsandbytes__nf4", "SCB", "weight_format",
-      "weight_scale", "weight_scale_inv", "input_scale", "weight_packed", "weight_zero_point",
-      "weight_shape", "weight_g_idx", "weight_global_scale"};
-  const DType dtypes[] = {DType::F32, DType::F16, DType::BF16, DType::I32, DType::U32, DType::I8,
-                          DType::U8, DType::I64, DType::F8_E4M3, DType::F8_E5M2};
+  const char* const suffixes[] = {"weight",
+                                  "qweight",
+                                  "qzeros",
+                                  "scales",
+                                  "g_idx",
+                                  "biases",
+                                  "weight.absmax",
+                                  "weight.quant_map",
+                                  "weight.nested_absmax",
+                                  "weight.quant_state.bitsandbytes__nf4",
+                                  "SCB",
+                                  "weight_format",
+                                  "weight_scale",
+                                  "weight_scale_inv",
+                                  "input_scale",
+                                  "weight_packed",
+                                  "weight_zero_point",
+                                  "weight_shape",
+                                  "weight_g_idx",
+                                  "weight_global_scale"};
+  const DType dtypes[] = {DType::F32, DType::F16, DType::BF16, DType::I32,     DType::U32,
+                          DType::I8,  DType::U8,  DType::I64,  DType::F8_E4M3, DType::F8_E5M2};
   std::mt19937 g(2024);
   for (int iter = 0; iter < 300; ++iter) {
     Table t;

@@ -48,15 +48,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   volatile uint64_t sink = 0;
   for (const TensorInfo& t : wf->tensors) {
-    if (t.nbytes && (t.data < begin || t.data > end || t.nbytes > static_cast<uint64_t>(end - t.data)))
+    if (t.nbytes &&
+        (t.data < begin || t.data > end || t.nbytes > static_cast<uint64_t>(end - t.data)))
       __builtin_trap();
     sink = sink + touch(t.data, t.nbytes);
   }
   for (const MetaEntry& m : wf->metadata) {
     sink = sink + touch(reinterpret_cast<const uint8_t*>(m.key.data()), m.key.size());
     sink = sink + touch(reinterpret_cast<const uint8_t*>(m.value.str.data()), m.value.str.size());
-    for (std::string_view s : m.value.strings) sink = sink + touch(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-    if (m.value.array_data) sink = sink + touch(m.value.array_data, m.value.count * value_type_size(m.value.elem_type));
+    for (std::string_view s : m.value.strings)
+      sink = sink + touch(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+    if (m.value.array_data)
+      sink = sink + touch(m.value.array_data, m.value.count * value_type_size(m.value.elem_type));
   }
   return 0;
 }

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.max_header = 1 << 20;
     return o;
   }();
-  const auto file = MappedFile::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.safetensors");
+  const auto file =
+      MappedFile::from_bytes(std::vector<uint8_t>(data, data + size), "fuzz.safetensors");
   std::unique_ptr<WeightFile> wf;
   try {
     wf = read_safetensors(file, opts);
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint64_t covered = 0;
   volatile uint64_t sink = 0;
   for (const TensorInfo& t : wf->tensors) {
-    if (t.offset < wf->data_offset || t.offset > file->size() || t.nbytes > file->size() - t.offset) __builtin_trap();
+    if (t.offset < wf->data_offset || t.offset > file->size() || t.nbytes > file->size() - t.offset)
+      __builtin_trap();
     if (t.data != file->data() + t.offset) __builtin_trap();
     for (uint64_t i = 0; i < t.nbytes; ++i) sink = sink + t.data[i];
     covered += t.nbytes;

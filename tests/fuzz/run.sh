@@ -38,7 +38,8 @@ run_one() {
   local execs crashes
   execs=$(grep -E "^stat::number_of_executed_units" "$log" | awk '{print $2}')
   crashes=$(ls "$FINDINGS" | grep -cE "^$short-(crash|leak|timeout|oom)-" || true)
-  echo "$t: ${SECONDS_EACH}s, ${execs:-?} executions, corpus $(ls "$corpus" | wc -l) files, findings: $crashes (log $log)"
+  echo "$t: ${SECONDS_EACH}s, ${execs:-?} executions, corpus $(ls "$corpus" | wc -l) files," \
+    "findings: $crashes (log $log)"
 }
 
 status=0

@@ -35,7 +35,7 @@ def hf_model(tmp_path_factory):
     torch.manual_seed(0)
     model = transformers.LlamaForCausalLM(_config())
     with torch.no_grad():  # random norms so a misplaced norm tensor cannot pass as all-ones
-        for name, p in model.named_parameters():
+        for _name, p in model.named_parameters():
             if p.ndim == 1:
                 p.copy_(torch.randn_like(p))
     root = tmp_path_factory.mktemp("hf")

@@ -16,7 +16,7 @@ from gguf import GGML_QUANT_SIZES, GGMLQuantizationType as QT, GGUFWriter  # noq
 from gguf.quants import dequantize as gguf_dequantize, quantize as gguf_quantize  # noqa: E402
 
 # Byte offsets of the f16 scale fields in each implemented block type (ggml-common.h field
-# order, reference/gguf-and-quants.md §2). Random bytes there would give NaN/Inf scales; they
+# order, docs/quant-blocks.md#conventions). Random bytes there would give NaN/Inf scales; they
 # are replaced by random finite halves. MXFP4's scale is an E8M0 byte: every value is sane.
 F16_FIELDS = {
     "Q4_0": [0], "Q4_1": [0, 2], "Q5_0": [0], "Q5_1": [0, 2], "Q8_0": [0],

@@ -11,8 +11,12 @@ import pytest
 gguf = pytest.importorskip("gguf")
 mwt = pytest.importorskip("mwt")
 
-from gguf import GGMLQuantizationType as QT  # noqa: E402
-from gguf import GGUFReader, GGUFValueType as VT, GGUFWriter  # noqa: E402
+from gguf import (  # noqa: E402
+    GGMLQuantizationType as QT,  # noqa: E402
+    GGUFReader,
+    GGUFValueType as VT,
+    GGUFWriter,
+)
 
 NP_OF_VT = {VT.UINT8: np.uint8, VT.INT8: np.int8, VT.UINT16: np.uint16, VT.INT16: np.int16,
             VT.UINT32: np.uint32, VT.INT32: np.int32, VT.FLOAT32: np.float32,
@@ -233,7 +237,8 @@ def test_mwt_written_gguf_reads_identically_in_gguf_py(gguf_py_file, tmp_path):
 
 
 def test_mwt_layout_is_gguf_py_layout(gguf_py_file, tmp_path):
-    # formats.md: the writer uses gguf-py's layout, so re-writing a gguf-py file changes no byte.
+    # docs/gguf.md#writer: the writer uses gguf-py's layout, so re-writing a gguf-py file changes
+    # no byte.
     with mwt.open(gguf_py_file) as wf:
         out = _rewrite(wf, tmp_path / "same.gguf")
     with open(gguf_py_file, "rb") as a, open(out, "rb") as b:

@@ -167,7 +167,8 @@ def test_rewrite_is_byte_identical(which, request, tmp_path):
 
 
 def test_writer_layout_rules(torch_file, tmp_path):
-    # formats.md: header padded with spaces to 8 bytes; offsets tile the buffer with no gap.
+    # docs/safetensors.md#writer: header padded with spaces to 8 bytes; offsets tile the buffer
+    # with no gap.
     with mwt.open(torch_file) as wf:
         out = _rewrite(wf, tmp_path / "layout.safetensors")
     raw = open(out, "rb").read()
@@ -183,8 +184,8 @@ def test_writer_layout_rules(torch_file, tmp_path):
 
 @pytest.mark.parametrize("which", ["torch_file", "numpy_file"])
 def test_mwt_layout_is_reference_layout(which, request, tmp_path):
-    # formats.md: tensors sorted by dtype alignment then name, as the safetensors library
-    # writes them, so re-writing a reference file reproduces it byte for byte.
+    # docs/safetensors.md#writer: tensors sorted by dtype alignment then name, as the safetensors
+    # library writes them, so re-writing a reference file reproduces it byte for byte.
     src = request.getfixturevalue(which)
     with mwt.open(src) as wf:
         out = _rewrite(wf, tmp_path / "ref.safetensors")

@@ -41,7 +41,8 @@ def pack_stream(vals: np.ndarray, bits: int) -> np.ndarray:
     in 32-bit words (fields may cross words), low bits first; returns int32."""
     vals = np.asarray(vals, dtype=np.uint64)
     n = vals.shape[-1]
-    stream = ((vals[..., None] >> np.arange(bits, dtype=np.uint64)) & 1).reshape(*vals.shape[:-1], n * bits)
+    stream = ((vals[..., None] >> np.arange(bits, dtype=np.uint64)) & 1)
+    stream = stream.reshape(*vals.shape[:-1], n * bits)
     pad = (-stream.shape[-1]) % 32
     if pad:
         stream = np.concatenate([stream, np.zeros((*stream.shape[:-1], pad), np.uint64)], axis=-1)
@@ -115,17 +116,20 @@ def bnb4_module(rng, prefix, in_f, out_f, quant_type, blocksize=64, double_quant
              "shape": [out_f, in_f]}
     t = {
         f"{prefix}.weight": rng.integers(0, 256, size=(n // 2, 1)).astype(np.uint8),
-        f"{prefix}.weight.quant_map": np.array(NF4_MAP if quant_type == "nf4" else FP4_MAP, np.float32),
+        f"{prefix}.weight.quant_map": np.array(NF4_MAP if quant_type == "nf4" else FP4_MAP,
+                                                 np.float32),
     }
     if double_quant:
         t[f"{prefix}.weight.absmax"] = rng.integers(0, 256, size=nblocks).astype(np.uint8)
-        t[f"{prefix}.weight.nested_absmax"] = rng.random(math.ceil(nblocks / 256)).astype(np.float32)
+        t[f"{prefix}.weight.nested_absmax"] = (
+            rng.random(math.ceil(nblocks / 256)).astype(np.float32))
         t[f"{prefix}.weight.nested_quant_map"] = np.linspace(-1, 1, 256).astype(np.float32)
         state.update({"nested_blocksize": 256, "nested_dtype": "float32", "nested_offset": 0.0123})
     else:
         t[f"{prefix}.weight.absmax"] = rng.random(nblocks).astype(np.float32)
     blob = json.dumps(state).encode()
-    t[f"{prefix}.weight.quant_state.bitsandbytes__{quant_type}"] = np.frombuffer(blob, np.uint8).copy()
+    t[f"{prefix}.weight.quant_state.bitsandbytes__{quant_type}"] = (
+        np.frombuffer(blob, np.uint8).copy())
     return t
 
 
@@ -271,7 +275,8 @@ def test_gptq_quantize_config_agrees_and_disagrees(tmp_path):
     q = report(save(tmp_path, t, quantize_config=qc))
     c = q["config"]
     assert c["sources"] == ["quantize_config.json"]
-    assert (c["quant_method"], c["bits"], c["group_size"], c["desc_act"], c["sym"]) == ("gptq", 4, 128, True, True)
+    assert (c["quant_method"], c["bits"], c["group_size"], c["desc_act"], c["sym"]) == (
+        "gptq", 4, 128, True, True)
     assert c["checkpoint_format"] == "gptq"
     assert c["disagreements"] == []
 
@@ -279,7 +284,8 @@ def test_gptq_quantize_config_agrees_and_disagrees(tmp_path):
     (tmp_path / "quantize_config.json").write_text(json.dumps(qc))
     q = report(str(tmp_path / "model.safetensors"))
     got = {d["field"]: (d["config"], d["tensors"]) for d in q["config"]["disagreements"]}
-    assert got == {"bits": (8, 4), "desc_act": (False, True), "checkpoint_format": ("gptq_v2", "gptq")}
+    assert got == {"bits": (8, 4), "desc_act": (False, True),
+                   "checkpoint_format": ("gptq_v2", "gptq")}
     assert all(d["method"] == "gptq" for d in q["config"]["disagreements"])
     assert q["methods"][0]["bits"] == 4  # the tensors win
 
@@ -305,11 +311,13 @@ def test_awq(tmp_path, group_size):
     q = report(save(tmp_path, t, config=cfg))
     assert q["scheme"] == "AWQ"
     (m,) = q["methods"]
-    assert (m["method"], m["bits"], m["group_size"], m["modules"]) == ("awq", 4, group_size, N_MODULES)
+    assert (m["method"], m["bits"], m["group_size"], m["modules"]) == (
+        "awq", 4, group_size, N_MODULES)
     assert m["zero_point"] is True
     assert m["version"] == "gemm"
     p = m["packing"]
-    assert (p["container"], p["axis"], p["order"], p["values_per_word"]) == ("int32", "output", "awq", 8)
+    assert (p["container"], p["axis"], p["order"], p["values_per_word"]) == (
+        "int32", "output", "awq", 8)
     assert p["interleave"] == AWQ_ORDER
     assert q["config"]["disagreements"] == []
     no_false_fake_quant(q)
@@ -326,7 +334,8 @@ def test_bitsandbytes_4bit(tmp_path, quant_type, double_quant):
     q = report(save(tmp_path, t, config=cfg))
     assert q["scheme"] == f"bitsandbytes-{quant_type}"
     (m,) = q["methods"]
-    assert (m["method"], m["quant_type"], m["bits"], m["modules"]) == ("bitsandbytes", quant_type, 4, N_MODULES)
+    assert (m["method"], m["quant_type"], m["bits"], m["modules"]) == (
+        "bitsandbytes", quant_type, 4, N_MODULES)
     assert m["blocksize"] == 64 and m["group_size"] == 64
     assert m["double_quant"] is double_quant
     if double_quant:
@@ -357,7 +366,8 @@ def test_bitsandbytes_int8(tmp_path):
                                                                  "load_in_8bit": True}}))
     assert q["scheme"] == "bitsandbytes-int8"
     (m,) = q["methods"]
-    assert (m["method"], m["quant_type"], m["bits"], m["group_size"]) == ("bitsandbytes", "int8", 8, -1)
+    assert (m["method"], m["quant_type"], m["bits"], m["group_size"]) == (
+        "bitsandbytes", "int8", 8, -1)
     assert m["SCB"] is True and m["weight_format"] == "row"
     assert m["modules"] == N_MODULES
     assert q["config"]["disagreements"] == []
@@ -399,8 +409,8 @@ def fp8_model(torch, layout, fmt="e4m3"):
             elif layout == "per-channel":
                 t[f"{p}.weight_scale"] = torch.rand(out_f, 1, generator=g, dtype=torch.float32)
             else:
-                t[f"{p}.weight_scale_inv"] = torch.rand(math.ceil(out_f / 128), math.ceil(in_f / 128),
-                                                        generator=g, dtype=torch.float32)
+                t[f"{p}.weight_scale_inv"] = torch.rand(
+                    math.ceil(out_f / 128), math.ceil(in_f / 128), generator=g, dtype=torch.float32)
     return t, LAYERS * len(linears)
 
 
@@ -479,7 +489,8 @@ def test_compressed_tensors_pack_quantized(tmp_path, bits, group_size, sym):
     assert (p["container"], p["axis"], p["values_per_word"], p["offset"]) == \
         ("int32", "input", 32 // bits, 2 ** (bits - 1))
     c = q["config"]
-    assert (c["quant_method"], c["format"], c["bits"], c["sym"]) == ("compressed-tensors", "pack-quantized", bits, sym)
+    assert (c["quant_method"], c["format"], c["bits"], c["sym"]) == (
+        "compressed-tensors", "pack-quantized", bits, sym)
     assert c["disagreements"] == []
     no_false_fake_quant(q)
 
@@ -498,7 +509,8 @@ def test_mlx_with_config(tmp_path, bits, group_size):
                                          "quantization_config": quant}))
     assert q["scheme"] == "MLX"
     (m,) = q["methods"]
-    assert (m["method"], m["bits"], m["group_size"], m["modules"]) == ("mlx", bits, group_size, N_MODULES + 1)
+    assert (m["method"], m["bits"], m["group_size"], m["modules"]) == (
+        "mlx", bits, group_size, N_MODULES + 1)
     assert m["mode"] == "affine"
     assert m["bits_source"] in ("shapes", "config")
     p = m["packing"]
@@ -542,7 +554,8 @@ def fake_quant(rng, rows, cols, bits, group_size, sym=False):
     g = cols if group_size == -1 else group_size
     q = rng.integers(0, 2 ** bits, size=(rows, cols // g, g)).astype(np.float32)
     scale = (rng.random((rows, cols // g, 1)) * 0.01 + 0.001).astype(np.float32)
-    zero = np.float32(2 ** (bits - 1)) if sym else rng.integers(0, 2 ** bits, size=(rows, cols // g, 1)).astype(np.float32)
+    zero = (np.float32(2 ** (bits - 1)) if sym else
+            rng.integers(0, 2 ** bits, size=(rows, cols // g, 1)).astype(np.float32))
     return (scale * (q - zero)).reshape(rows, cols)
 
 
@@ -585,7 +598,8 @@ def test_plain_float_model_is_none(tmp_path, dtype):
     t = {}
     for i in range(LAYERS):
         for name, in_f, out_f in LINEARS:
-            t[f"model.layers.{i}.{name}.weight"] = (torch.randn(out_f, in_f, generator=g) * 0.02).to(tdt)
+            w = torch.randn(out_f, in_f, generator=g) * 0.02
+            t[f"model.layers.{i}.{name}.weight"] = w.to(tdt)
             t[f"model.layers.{i}.{name}.bias"] = torch.zeros(out_f, dtype=tdt)
     # Wide rows: 4096 bf16 values from N(0, 0.02) hold many distinct values.
     t["model.embed_tokens.weight"] = (torch.randn(64, 4096, generator=g) * 0.02).to(tdt)
@@ -607,12 +621,14 @@ def test_sharded_checkpoint_reads_config_beside_shards(tmp_path):
     t = model(rng, lambda p, i, o: gptq_module(rng, p, i, o, 4, 128, False, True))
     names = sorted(t)
     half = len(names) // 2
-    shards = {"model-00001-of-00002.safetensors": names[:half], "model-00002-of-00002.safetensors": names[half:]}
+    shards = {"model-00001-of-00002.safetensors": names[:half],
+              "model-00002-of-00002.safetensors": names[half:]}
     weight_map = {}
     for fname, keys in shards.items():
         st_numpy.save_file({k: t[k] for k in keys}, str(tmp_path / fname))
         weight_map.update({k: fname for k in keys})
-    (tmp_path / "model.safetensors.index.json").write_text(json.dumps({"metadata": {}, "weight_map": weight_map}))
+    (tmp_path / "model.safetensors.index.json").write_text(
+        json.dumps({"metadata": {}, "weight_map": weight_map}))
     (tmp_path / "quantize_config.json").write_text(json.dumps({"bits": 4, "group_size": 128}))
     f = mwt.open(str(tmp_path / "model.safetensors.index.json"))
     q = f.quantization
@@ -621,8 +637,8 @@ def test_sharded_checkpoint_reads_config_beside_shards(tmp_path):
     assert q["config"]["bits"] == 4 and q["config"]["disagreements"] == []
 
 
-@pytest.mark.parametrize("case", ["invalid", "not-object", "wrong-types", "huge", "fifo", "directory",
-                                  "deep", "unknown-method"])
+@pytest.mark.parametrize("case", ["invalid", "not-object", "wrong-types", "huge", "fifo",
+                                  "directory", "deep", "unknown-method"])
 def test_hostile_config_is_a_warning(tmp_path, case):
     rng = np.random.default_rng(14)
     t = model(rng, lambda p, i, o: gptq_module(rng, p, i, o, 4, 64, False, True), skeleton=False)
@@ -633,7 +649,8 @@ def test_hostile_config_is_a_warning(tmp_path, case):
     elif case == "not-object":
         cfg.write_text('{"quantization_config": [4, 128]}')
     elif case == "wrong-types":
-        cfg.write_text('{"quantization_config": {"quant_method": 4, "bits": "4", "desc_act": "yes"}}')
+        cfg.write_text('{"quantization_config": '
+                       '{"quant_method": 4, "bits": "4", "desc_act": "yes"}}')
     elif case == "huge":
         with open(cfg, "wb") as f:
             f.truncate(17 << 20)
@@ -657,7 +674,8 @@ def test_hostile_config_is_a_warning(tmp_path, case):
 def test_config_method_disagreement(tmp_path):
     rng = np.random.default_rng(15)
     t = model(rng, lambda p, i, o: awq_module(rng, p, i, o, 128), skeleton=False)
-    q = report(save(tmp_path, t, config={"quantization_config": {"quant_method": "gptq", "bits": 4}}))
+    q = report(save(tmp_path, t,
+                    config={"quantization_config": {"quant_method": "gptq", "bits": 4}}))
     assert q["scheme"] == "AWQ"
     assert q["config"]["disagreements"] == [
         {"method": "", "field": "quant_method", "config": "gptq", "tensors": "awq"}]

@@ -1,8 +1,8 @@
 // GGUF file types (llama_ftype, stored as general.file_type) and the per-tensor type rules
-// llama.cpp's quantizer applies for them (reference/gguf-and-quants.md §3.5-3.6). One rule
-// engine serves both directions: `mwt quantize` asks it which type each tensor gets, and scheme
-// detection predicts a file's tensor types under every candidate file type to infer which one
-// produced it.
+// llama.cpp's quantizer applies for them (docs/quant-blocks.md#file-types, #per-tensor-rules). One
+// rule engine serves both directions: `mwt quantize` asks it which type each tensor gets, and
+// scheme detection predicts a file's tensor types under every candidate file type to infer which
+// one produced it.
 //
 // Modelled: the float types (F32, F16, BF16), the legacy types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)
 // and the K-quant mixes (Q2_K, Q2_K_S, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K) for non-Falcon and
@@ -38,11 +38,11 @@ const FileTypeInfo* file_type_from_name(std::string_view name) noexcept;
 
 // What the rules read about the model, from GGUF metadata and the tensor table.
 struct ModelFacts {
-  uint32_t n_layer = 0;   // {arch}.block_count (0 when absent: then the ffn_down count)
-  uint32_t n_expert = 0;  // {arch}.expert_count
-  uint32_t n_gqa = 0;     // head_count / head_count_kv (0 when unknown)
-  bool is_70b = false;    // llama / qwen2 with 80 blocks (llama.cpp's 70B model type)
-  bool falcon = false;    // general.architecture == "falcon"
+  uint32_t n_layer = 0;      // {arch}.block_count (0 when absent: then the ffn_down count)
+  uint32_t n_expert = 0;     // {arch}.expert_count
+  uint32_t n_gqa = 0;        // head_count / head_count_kv (0 when unknown)
+  bool is_70b = false;       // llama / qwen2 with 80 blocks (llama.cpp's 70B model type)
+  bool falcon = false;       // general.architecture == "falcon"
   bool has_imatrix = false;  // quantize.imatrix.* keys present
 };
 ModelFacts model_facts(const WeightFile& gguf);
@@ -54,7 +54,7 @@ bool is_quantizable(std::string_view name, std::span<const uint64_t> shape) noex
 
 struct PlanTensor {
   std::string_view name;
-  DType source;                   // the tensor's current type
+  DType source;                     // the tensor's current type
   std::span<const uint64_t> shape;  // numpy order (last = row length)
 };
 

@@ -19,8 +19,8 @@
 #pragma once
 #include <string>
 
-#include "formats/weight_file.hpp"
 #include "core/json_writer.hpp"
+#include "formats/weight_file.hpp"
 
 namespace mwt::detail::analysis {
 

@@ -101,11 +101,17 @@ Stated read_stated(const WeightFile& f) {
   const MetaValue& v = f.metadata[static_cast<size_t>(i)].value;
   s.stored_type = value_type_name(v.type);
   switch (v.type) {
-    case ValueType::U8: case ValueType::U16: case ValueType::U32: case ValueType::U64:
+    case ValueType::U8:
+    case ValueType::U16:
+    case ValueType::U32:
+    case ValueType::U64:
       s.integer = true;
       s.value = v.scalar_bits;
       break;
-    case ValueType::I8: case ValueType::I16: case ValueType::I32: case ValueType::I64: {
+    case ValueType::I8:
+    case ValueType::I16:
+    case ValueType::I32:
+    case ValueType::I64: {
       const uint64_t sign = uint64_t{1} << (value_type_size(v.type) * 8 - 1);
       if ((v.scalar_bits & sign) == 0) {
         s.integer = true;
@@ -113,8 +119,7 @@ Stated read_stated(const WeightFile& f) {
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return s;
 }
@@ -185,14 +190,15 @@ Inferred infer(const WeightFile& f) {
 void describe_gguf_quantization(const WeightFile& f, JsonOut& out) {
   const Stated stated = read_stated(f);
   const FileTypeInfo* stated_ft =
-      stated.integer ? file_type_info(static_cast<uint32_t>(stated.value & ~uint64_t{kFileTypeGuessed}))
-                     : nullptr;
+      stated.integer
+          ? file_type_info(static_cast<uint32_t>(stated.value & ~uint64_t{kFileTypeGuessed}))
+          : nullptr;
   if (stated.integer && stated.value > UINT32_MAX) stated_ft = nullptr;
   const Inferred inferred = infer(f);
 
   const std::string_view scheme = stated_ft != nullptr     ? stated_ft->name
-                                   : inferred.ft != nullptr ? inferred.ft->name
-                                                            : std::string_view("none");
+                                  : inferred.ft != nullptr ? inferred.ft->name
+                                                           : std::string_view("none");
   out.field("scheme", scheme);
 
   out.key("file_type").begin_object();
@@ -201,8 +207,10 @@ void describe_gguf_quantization(const WeightFile& f, JsonOut& out) {
     out.null();
   } else {
     out.begin_object();
-    if (stated.integer) out.field("value", stated.value);
-    else out.key("value").null();
+    if (stated.integer)
+      out.field("value", stated.value);
+    else
+      out.key("value").null();
     if (stated_ft != nullptr) {
       out.field("name", stated_ft->name);
       out.field("guessed", (stated.value & kFileTypeGuessed) != 0);
@@ -238,8 +246,10 @@ void describe_gguf_quantization(const WeightFile& f, JsonOut& out) {
     out.end_object();
   }
   out.key("agree");
-  if (stated_ft != nullptr && inferred.ft != nullptr) out.value(stated_ft->value == inferred.ft->value);
-  else out.null();
+  if (stated_ft != nullptr && inferred.ft != nullptr)
+    out.value(stated_ft->value == inferred.ft->value);
+  else
+    out.null();
   out.end_object();
 
   // Histogram by type (largest share of bytes first), overall and per-group bits per weight.

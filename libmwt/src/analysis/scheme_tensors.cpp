@@ -2,21 +2,25 @@
 // module's quantization layout (scheme_tensors_methods.cpp), aggregates the modules into one
 // entry per method, checks the config found beside the weights against them and adds the
 // fake-quant findings of the float tensors.
+#include "analysis/scheme_tensors.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
 
 #include "analysis/scheme.hpp"
-#include "analysis/scheme_tensors.hpp"
 
 namespace mwt::detail::analysis {
 
 // ------------------------------------------------------------------ small shared helpers
 
 void write_scalar(JsonOut& out, const Scalar& v) {
-  if (const auto* i = std::get_if<int64_t>(&v)) out.value(*i);
-  else if (const auto* b = std::get_if<bool>(&v)) out.value(*b);
-  else if (const auto* s = std::get_if<std::string>(&v)) out.value(std::string_view(*s));
+  if (const auto* i = std::get_if<int64_t>(&v))
+    out.value(*i);
+  else if (const auto* b = std::get_if<bool>(&v))
+    out.value(*b);
+  else if (const auto* s = std::get_if<std::string>(&v))
+    out.value(std::string_view(*s));
   else {
     out.begin_array();
     for (int64_t x : std::get<std::vector<int64_t>>(v)) out.value(x);
@@ -29,7 +33,8 @@ std::string scalar_text(const Scalar& v) {
   if (const auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
   std::string r = "[";
-  for (int64_t x : std::get<std::vector<int64_t>>(v)) r += (r.size() > 1 ? "," : "") + std::to_string(x);
+  for (int64_t x : std::get<std::vector<int64_t>>(v))
+    r += (r.size() > 1 ? "," : "") + std::to_string(x);
   return r + "]";
 }
 
@@ -204,7 +209,8 @@ struct Entry {
   }
 };
 
-void words_packing(JsonOut& o, const char* container, const char* axis, int bits, unsigned word_bits) {
+void words_packing(JsonOut& o, const char* container, const char* axis, int bits,
+                   unsigned word_bits) {
   o.field("container", container).field("axis", axis).field("order", "sequential");
   o.field("low_bits_first", true).field("bits_per_value", bits);
   if (word_bits % static_cast<unsigned>(bits) == 0) {
@@ -221,8 +227,9 @@ void write_packing(JsonOut& o, const Entry& e, int bits) {
     case Method::GPTQ:
       words_packing(o, "int32", "input", bits, 32);
       o.field("zeros_axis", "output");
-      o.field("layout", "qweight int32 [in*bits/32, out]; qzeros int32 [groups, out*bits/32]; "
-                        "scales [groups, out]; g_idx int32 [in]");
+      o.field("layout",
+              "qweight int32 [in*bits/32, out]; qzeros int32 [groups, out*bits/32]; "
+              "scales [groups, out]; g_idx int32 [in]");
       break;
     case Method::AWQ:
       o.field("container", "int32").field("axis", "output");
@@ -236,14 +243,16 @@ void write_packing(JsonOut& o, const Entry& e, int bits) {
       }
       o.field("values_per_word", static_cast<int64_t>(32 / bits));
       o.field("spans_words", false).field("zeros_axis", "output");
-      o.field("layout", "qweight int32 [in, out*bits/32]; qzeros int32 [groups, out*bits/32]; "
-                        "scales [groups, out]");
+      o.field("layout",
+              "qweight int32 [in, out*bits/32]; qzeros int32 [groups, out*bits/32]; "
+              "scales [groups, out]");
       break;
     case Method::BNB4:
       o.field("container", "uint8").field("axis", "flattened").field("order", "high_nibble_first");
       o.field("bits_per_value", 4).field("values_per_word", 2).field("spans_words", false);
-      o.field("layout", "weight uint8 [numel/2, 1]; absmax per block of blocksize values; "
-                        "quant_map 16-entry code book; quant_state JSON");
+      o.field("layout",
+              "weight uint8 [numel/2, 1]; absmax per block of blocksize values; "
+              "quant_map 16-entry code book; quant_state JSON");
       break;
     case Method::BNB8:
       o.field("container", "int8").field("axis", "none").field("bits_per_value", 8);
@@ -251,8 +260,10 @@ void write_packing(JsonOut& o, const Entry& e, int bits) {
       break;
     case Method::FP8: {
       const std::string fmt = e.fact_str("format");
-      o.field("container", fmt == "e5m2" ? "F8_E5M2" : fmt == "e4m3fnuz" ? "F8_E4M3FNUZ"
-                           : fmt == "e5m2fnuz" ? "F8_E5M2FNUZ" : "F8_E4M3");
+      o.field("container", fmt == "e5m2"       ? "F8_E5M2"
+                           : fmt == "e4m3fnuz" ? "F8_E4M3FNUZ"
+                           : fmt == "e5m2fnuz" ? "F8_E5M2FNUZ"
+                                               : "F8_E4M3");
       o.field("axis", "none").field("bits_per_value", 8);
       o.field("layout", "weight fp8 [out, in]; weight = fp8 value * scale");
       break;
@@ -265,14 +276,16 @@ void write_packing(JsonOut& o, const Entry& e, int bits) {
       } else if (fmt == "nvfp4-pack-quantized") {
         words_packing(o, "uint8", "input", 4, 8);
         o.field("value_format", "e2m1");
-        o.field("layout", "weight_packed uint8 [out, in/2]; weight_scale F8_E4M3 [out, in/16]; "
-                          "weight_global_scale");
+        o.field("layout",
+                "weight_packed uint8 [out, in/2]; weight_scale F8_E4M3 [out, in/16]; "
+                "weight_global_scale");
       } else {
         words_packing(o, "int32", "input", bits, 32);
         // Stored unsigned: the signed value plus 2^(bits-1).
         o.field("offset", static_cast<int64_t>(int64_t{1} << (bits > 0 ? bits - 1 : 0)));
-        o.field("layout", "weight_packed int32 [out, in*bits/32]; weight_scale [out, groups]; "
-                          "weight_zero_point when asymmetric; weight_shape int64 [2]");
+        o.field("layout",
+                "weight_packed int32 [out, in*bits/32]; weight_scale [out, groups]; "
+                "weight_zero_point when asymmetric; weight_shape int64 [2]");
       }
       break;
     }
@@ -283,8 +296,9 @@ void write_packing(JsonOut& o, const Entry& e, int bits) {
         o.field("layout", "weight uint32 [out, in/8]; scales uint8 E8M0 [out, in/32]");
       } else {
         words_packing(o, "uint32", "input", bits, 32);
-        o.field("layout", "weight uint32 [out, in*bits/32]; scales and biases [out, in/group_size]; "
-                          "weight = scale * q + bias");
+        o.field("layout",
+                "weight uint32 [out, in*bits/32]; scales and biases [out, in/group_size]; "
+                "weight = scale * q + bias");
       }
       break;
   }
@@ -304,7 +318,11 @@ void write_entry(JsonOut& o, const Entry& e) {
   if (e.variants.size() > 1) {
     o.key("variants").begin_array();
     for (const auto& [v, n] : e.variants)
-      o.begin_object().field("bits", v.first).field("group_size", v.second).field("modules", n).end_object();
+      o.begin_object()
+          .field("bits", v.first)
+          .field("group_size", v.second)
+          .field("modules", n)
+          .end_object();
     o.end_array();
   }
   bool mixed = false;
@@ -369,7 +387,8 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
   const std::vector<Method> want = config_methods(c);
   if (want.empty()) {
     if (!c.quant_method.empty())
-      warnings.push_back("quant_method " + c.quant_method + " is not one the tensor detection knows");
+      warnings.push_back("quant_method " + c.quant_method +
+                         " is not one the tensor detection knows");
     return;
   }
   const Entry* e = nullptr;
@@ -377,7 +396,8 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
     if (std::count(want.begin(), want.end(), x.method) && (!e || x.modules > e->modules)) e = &x;
   if (!e) {
     std::string found;
-    for (const Entry& x : entries) found += (found.empty() ? "" : ",") + std::string(method_name(x.method));
+    for (const Entry& x : entries)
+      found += (found.empty() ? "" : ",") + std::string(method_name(x.method));
     disagree(d, "", "quant_method", c.quant_method.empty() ? "bitsandbytes" : c.quant_method,
              found.empty() ? "none" : found);
     return;
@@ -394,7 +414,8 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
     if (cgs) {
       const int64_t want_gs = *cgs <= 0 ? -1 : *cgs;
       // One group spanning the whole input dim is -1 in the tensors, whatever the config says.
-      const bool same = want_gs == gs || (gs == -1 && want_gs > 0 && static_cast<uint64_t>(want_gs) >= e->max_in);
+      const bool same =
+          want_gs == gs || (gs == -1 && want_gs > 0 && static_cast<uint64_t>(want_gs) >= e->max_in);
       if (!same) disagree(d, mname, "group_size", want_gs, gs);
     }
   }
@@ -413,7 +434,8 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
     }
     case Method::AWQ:
       compare_fact_bool(d, *e, c.zero_point, "zero_point", "zero_point");
-      if (!c.version.empty() && c.version != "gemm") disagree(d, mname, "version", c.version, std::string("gemm"));
+      if (!c.version.empty() && c.version != "gemm")
+        disagree(d, mname, "version", c.version, std::string("gemm"));
       break;
     case Method::BNB4:
     case Method::BNB8: {
@@ -434,7 +456,8 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
     }
     case Method::FP8: {
       const std::string fmt = e->fact_str("format");
-      if (!c.fp8_format.empty() && c.fp8_format != fmt) disagree(d, mname, "fmt", c.fp8_format, fmt);
+      if (!c.fp8_format.empty() && c.fp8_format != fmt)
+        disagree(d, mname, "fmt", c.fp8_format, fmt);
       if (c.block_size) {
         const std::vector<int64_t> cb{(*c.block_size)[0], (*c.block_size)[1]};
         const std::string layout = e->fact_str("scale_layout");
@@ -454,8 +477,7 @@ void compare_config(const QuantConfig& c, const std::vector<Entry>& entries,
       compare_fact_bool(d, *e, c.desc_act, "actorder", "actorder");
       break;
     }
-    case Method::MLX:
-      break;  // compared per module while classifying
+    case Method::MLX: break;  // compared per module while classifying
   }
 }
 
@@ -469,7 +491,8 @@ void write_config(JsonOut& o, const QuantConfig& c, const std::vector<Disagreeme
     o.key(k);
     write_scalar(o, v);
   }
-  if (!c.module_overrides.empty()) o.field("module_overrides", static_cast<uint64_t>(c.module_overrides.size()));
+  if (!c.module_overrides.empty())
+    o.field("module_overrides", static_cast<uint64_t>(c.module_overrides.size()));
   if (!c.warnings.empty() || !extra_warnings.empty()) {
     o.key("warnings").begin_array();
     for (const std::string& w : c.warnings) o.value(std::string_view(w));
@@ -478,7 +501,9 @@ void write_config(JsonOut& o, const QuantConfig& c, const std::vector<Disagreeme
   }
   o.key("disagreements").begin_array();
   for (const Disagreement& x : d) {
-    o.begin_object().field("method", std::string_view(x.method)).field("field", std::string_view(x.field));
+    o.begin_object()
+        .field("method", std::string_view(x.method))
+        .field("field", std::string_view(x.field));
     o.key("config");
     write_scalar(o, x.config);
     o.key("tensors");
@@ -502,7 +527,8 @@ void describe_tensor_quantization(const WeightFile& file, JsonOut& out) {
     if (t.shape.size() == 2 && is_float_dtype(t.dtype)) ctx.known_dims.push_back(t.shape[1]);
   }
   std::sort(ctx.known_dims.begin(), ctx.known_dims.end());
-  ctx.known_dims.erase(std::unique(ctx.known_dims.begin(), ctx.known_dims.end()), ctx.known_dims.end());
+  ctx.known_dims.erase(std::unique(ctx.known_dims.begin(), ctx.known_dims.end()),
+                       ctx.known_dims.end());
   resolve_fp8_blocks(ctx, modules);
 
   std::vector<Entry> entries;
@@ -523,13 +549,15 @@ void describe_tensor_quantization(const WeightFile& file, JsonOut& out) {
       if (++unrecognized <= kMaxExamples) {
         std::string roles;
         for (size_t i = 0; i < kRoleCount; ++i)
-          if (m.idx[i] >= 0) roles += (roles.empty() ? "" : ", ") + std::string(role_name(static_cast<Role>(i)));
+          if (m.idx[i] >= 0)
+            roles += (roles.empty() ? "" : ", ") + std::string(role_name(static_cast<Role>(i)));
         unrecognized_examples.push_back(m.prefix + " (" + roles + ")");
       }
       continue;
     }
-    auto it = std::find_if(entries.begin(), entries.end(),
-                           [&](const Entry& e) { return e.method == r->method && e.sub == r->sub; });
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const Entry& e) {
+      return e.method == r->method && e.sub == r->sub;
+    });
     if (it == entries.end()) {
       entries.emplace_back();
       entries.back().method = r->method;
@@ -538,19 +566,26 @@ void describe_tensor_quantization(const WeightFile& file, JsonOut& out) {
     }
     it->add(*r, m.prefix);
     for (Disagreement& d : r->disagreements) {
-      auto same = std::find_if(module_disagreements.begin(), module_disagreements.end(), [&](const Disagreement& x) {
-        return x.method == d.method && x.field == d.field && x.config == d.config && x.tensors == d.tensors;
-      });
-      if (same != module_disagreements.end()) ++same->modules;
-      else if (module_disagreements.size() < 64) module_disagreements.push_back(std::move(d));
+      auto same = std::find_if(module_disagreements.begin(), module_disagreements.end(),
+                               [&](const Disagreement& x) {
+                                 return x.method == d.method && x.field == d.field &&
+                                        x.config == d.config && x.tensors == d.tensors;
+                               });
+      if (same != module_disagreements.end())
+        ++same->modules;
+      else if (module_disagreements.size() < 64)
+        module_disagreements.push_back(std::move(d));
     }
   }
 
   const FakeQuantReport fq = detect_fake_quant(file, float_weights);
 
-  if (entries.size() == 1) out.field("scheme", std::string_view(entries[0].label()));
-  else if (entries.size() > 1) out.field("scheme", "mixed");
-  else out.field("scheme", fq.found.empty() ? "none" : "fake-quant");
+  if (entries.size() == 1)
+    out.field("scheme", std::string_view(entries[0].label()));
+  else if (entries.size() > 1)
+    out.field("scheme", "mixed");
+  else
+    out.field("scheme", fq.found.empty() ? "none" : "fake-quant");
 
   out.key("methods").begin_array();
   for (const Entry& e : entries) write_entry(out, e);

@@ -13,8 +13,8 @@
 #include <variant>
 #include <vector>
 
-#include "formats/weight_file.hpp"
 #include "core/json_writer.hpp"
+#include "formats/weight_file.hpp"
 
 namespace mwt::detail::analysis {
 
@@ -35,11 +35,28 @@ struct Disagreement {
 
 // What a tensor is to its module, from the last component(s) of its name.
 enum class Role : uint8_t {
-  WEIGHT, QWEIGHT, QZEROS, SCALES, G_IDX, BIASES,
-  ABSMAX, QUANT_MAP, NESTED_ABSMAX, NESTED_QUANT_MAP, QUANT_STATE_NF4, QUANT_STATE_FP4,
-  SCB, WEIGHT_FORMAT,
-  WEIGHT_SCALE, WEIGHT_SCALE_INV, INPUT_SCALE,
-  WEIGHT_PACKED, WEIGHT_ZERO_POINT, WEIGHT_SHAPE, WEIGHT_G_IDX, WEIGHT_GLOBAL_SCALE,
+  WEIGHT,
+  QWEIGHT,
+  QZEROS,
+  SCALES,
+  G_IDX,
+  BIASES,
+  ABSMAX,
+  QUANT_MAP,
+  NESTED_ABSMAX,
+  NESTED_QUANT_MAP,
+  QUANT_STATE_NF4,
+  QUANT_STATE_FP4,
+  SCB,
+  WEIGHT_FORMAT,
+  WEIGHT_SCALE,
+  WEIGHT_SCALE_INV,
+  INPUT_SCALE,
+  WEIGHT_PACKED,
+  WEIGHT_ZERO_POINT,
+  WEIGHT_SHAPE,
+  WEIGHT_G_IDX,
+  WEIGHT_GLOBAL_SCALE,
   COUNT
 };
 inline constexpr size_t kRoleCount = static_cast<size_t>(Role::COUNT);
@@ -77,7 +94,9 @@ uint32_t bitstream_value(const uint8_t* words, uint64_t k, unsigned bits) noexce
 
 // ------------------------------------------------------------------ shape arithmetic
 
-inline bool is_float_dtype(DType d) { return d == DType::F32 || d == DType::F16 || d == DType::BF16; }
+inline bool is_float_dtype(DType d) {
+  return d == DType::F32 || d == DType::F16 || d == DType::BF16;
+}
 inline bool is_word32(DType d) { return d == DType::I32 || d == DType::U32; }
 inline uint64_t ceil_div(uint64_t a, uint64_t b) { return a / b + (a % b != 0); }
 
@@ -126,15 +145,15 @@ inline int64_t group_size_of(uint64_t in, uint64_t groups) {
 // ------------------------------------------------------------------ config files
 
 struct QuantConfig {
-  bool found = false;                     // some config file with quantization settings
-  std::vector<std::string> sources;       // "quantize_config.json", "config.json:quantization_config"
-  std::vector<std::string> warnings;      // unreadable / malformed / conflicting entries
-  std::string quant_method;               // lowercase; may be empty
+  bool found = false;                 // some config file with quantization settings
+  std::vector<std::string> sources;   // "quantize_config.json", "config.json:quantization_config"
+  std::vector<std::string> warnings;  // unreadable / malformed / conflicting entries
+  std::string quant_method;           // lowercase; may be empty
   std::optional<int64_t> bits, group_size;
   std::optional<bool> desc_act, sym, zero_point, double_quant, load_in_4bit, load_in_8bit;
   std::string version, checkpoint_format, format, bnb_quant_type, fp8_format, strategy,
       activation_scheme, compute_dtype, mode;
-  std::optional<std::array<int64_t, 2>> block_size;     // FP8 weight_block_size
+  std::optional<std::array<int64_t, 2>> block_size;  // FP8 weight_block_size
   // MLX per-module overrides: module prefix -> (bits, group_size).
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> module_overrides;
   // The normalized fields in reading order, for the report.
@@ -186,7 +205,7 @@ const char* method_name(Method m) noexcept;  // "gptq", "bitsandbytes", ...
 // What one module's tensors say.
 struct ModuleResult {
   Method method = Method::GPTQ;
-  std::string sub;          // distinguishes entries of one method: bnb quant type, CT format
+  std::string sub;  // distinguishes entries of one method: bnb quant type, CT format
   int bits = 0;
   int64_t group_size = -1;
   uint64_t in_features = 0;
@@ -203,8 +222,8 @@ struct ClassifyContext {
   std::vector<uint64_t> known_dims;  // sorted: 1-D float lengths and leading dims of 2-D tensors
   // FP8 block scales: the block size agreed by all block-scaled modules (0 when unresolved).
   std::array<uint64_t, 2> fp8_block{0, 0};
-  uint32_t gidx_reads = 0;   // GPTQ g_idx tensors read so far (bounded)
-  uint32_t zero_reads = 0;   // qzeros / zero-point tensors sampled so far (bounded)
+  uint32_t gidx_reads = 0;  // GPTQ g_idx tensors read so far (bounded)
+  uint32_t zero_reads = 0;  // qzeros / zero-point tensors sampled so far (bounded)
 };
 
 // Resolves ctx.fp8_block from the modules' weight_scale_inv / block-shaped scales.
@@ -215,10 +234,11 @@ std::optional<ModuleResult> classify_module(ClassifyContext& ctx, const Module& 
 // The per-layout classifiers classify_module dispatches to (each nullopt when the module's
 // tensors do not fit its layout).
 std::optional<ModuleResult> classify_qweight(ClassifyContext& ctx, const Module& m);  // GPTQ, AWQ
-std::optional<ModuleResult> classify_packed(ClassifyContext& ctx, const Module& m);   // weight_packed
+std::optional<ModuleResult> classify_packed(ClassifyContext& ctx,
+                                            const Module& m);  // weight_packed
 std::optional<ModuleResult> classify_mlx(ClassifyContext& ctx, const Module& m);
 std::optional<ModuleResult> classify_bnb4(ClassifyContext& ctx, const Module& m);
-std::optional<ModuleResult> classify_int8(ClassifyContext& ctx, const Module& m);    // bnb, CT
+std::optional<ModuleResult> classify_int8(ClassifyContext& ctx, const Module& m);  // bnb, CT
 std::optional<ModuleResult> classify_fp8(ClassifyContext& ctx, const Module& m);
 
 }  // namespace mwt::detail::analysis

@@ -1,10 +1,10 @@
 // Per-module classification of the byte-wide layouts: bitsandbytes 4-bit (packed uint8 with
 // absmax, code book and quant_state JSON) and int8 (SCB), compressed-tensors int-quantized, and
 // FP8 weights with per-tensor, per-channel or block scales (block size agreed over the model).
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <simdjson.h>
 
 #include "analysis/scheme_tensors.hpp"
 
@@ -22,7 +22,8 @@ struct QuantState {
 
 QuantState parse_quant_state(const WeightFile& f, const TensorInfo& t) {
   QuantState qs;
-  if (t.dtype != DType::U8 || t.shape.size() != 1 || t.nbytes == 0 || t.nbytes > kMaxQuantStateBytes)
+  if (t.dtype != DType::U8 || t.shape.size() != 1 || t.nbytes == 0 ||
+      t.nbytes > kMaxQuantStateBytes)
     return qs;
   const uint8_t* p = tensor_bytes(f, t, t.nbytes);
   if (p == nullptr) return qs;
@@ -92,8 +93,10 @@ std::optional<ModuleResult> classify_bnb4(ClassifyContext& ctx, const Module& m)
       if (const uint8_t* p = tensor_bytes(f, *qm, 4)) {
         float first;
         std::memcpy(&first, p, 4);
-        if (first == -1.0f) quant_type = "nf4";
-        else if (first == 0.0f) quant_type = "fp4";
+        if (first == -1.0f)
+          quant_type = "nf4";
+        else if (first == 0.0f)
+          quant_type = "fp4";
       }
     }
   }
@@ -102,8 +105,10 @@ std::optional<ModuleResult> classify_bnb4(ClassifyContext& ctx, const Module& m)
   uint64_t n = w->numel * 2;
   if (!qs.shape.empty()) {
     const auto sn = shape_numel(qs.shape);
-    if (sn && *sn <= n && *sn + 1 >= n) n = *sn;
-    else r.notes.push_back("quant_state shape does not match the packed weight");
+    if (sn && *sn <= n && *sn + 1 >= n)
+      n = *sn;
+    else
+      r.notes.push_back("quant_state shape does not match the packed weight");
     if (qs.shape.size() == 2) r.in_features = qs.shape[1];
   }
   uint64_t blocksize = 0;
@@ -113,7 +118,8 @@ std::optional<ModuleResult> classify_bnb4(ClassifyContext& ctx, const Module& m)
       r.notes.push_back("absmax count does not match the blocksize");
   } else if (absmax && absmax->numel > 0) {
     uint64_t lo, hi;
-    blocksize = block_interval(n, absmax->numel, lo, hi) ? pick_block(lo, hi) : ceil_div(n, absmax->numel);
+    blocksize =
+        block_interval(n, absmax->numel, lo, hi) ? pick_block(lo, hi) : ceil_div(n, absmax->numel);
   }
   if (blocksize > 0) {
     r.group_size = static_cast<int64_t>(blocksize);
@@ -146,8 +152,10 @@ std::optional<ModuleResult> classify_int8(ClassifyContext& ctx, const Module& m)
       if (wf->numel == 1 && (wf->dtype == DType::U8 || wf->dtype == DType::I8)) {
         if (const uint8_t* p = tensor_bytes(f, *wf, 1)) {
           static const char* const kFormats[] = {"row", "col32", "col_turing", "col_ampere"};
-          if (*p < 4) r.facts.emplace_back("weight_format", std::string(kFormats[*p]));
-          else r.facts.emplace_back("weight_format", static_cast<int64_t>(*p));
+          if (*p < 4)
+            r.facts.emplace_back("weight_format", std::string(kFormats[*p]));
+          else
+            r.facts.emplace_back("weight_format", static_cast<int64_t>(*p));
         }
       }
     }
@@ -201,13 +209,14 @@ std::optional<ModuleResult> classify_fp8(ClassifyContext& ctx, const Module& m) 
         bc = pick_block(clo, chi);
       }
       r.group_size = static_cast<int64_t>(bc);
-      r.facts.emplace_back("block_size", std::vector<int64_t>{static_cast<int64_t>(br),
-                                                              static_cast<int64_t>(bc)});
+      r.facts.emplace_back(
+          "block_size", std::vector<int64_t>{static_cast<int64_t>(br), static_cast<int64_t>(bc)});
     }
   } else if (s->numel == 1) {
     layout = "per-tensor";
   } else if (w->shape.size() >= 2 && s->numel == w->shape[0] &&
-             (s->shape.size() == 1 || (s->shape.size() == 2 && (s->shape[1] == 1 || s->shape[0] == 1)))) {
+             (s->shape.size() == 1 ||
+              (s->shape.size() == 2 && (s->shape[1] == 1 || s->shape[0] == 1)))) {
     layout = "per-channel";
   } else {
     layout = "other";
@@ -231,7 +240,8 @@ void resolve_fp8_blocks(ClassifyContext& ctx, const std::vector<Module>& modules
     const TensorInfo* s = fp8_scale(ctx.file, m, inv);
     if (!s || !fp8_block_scaled(*w, *s, inv)) continue;
     uint64_t a, b, c, d;
-    if (!block_interval(w->shape[0], s->shape[0], a, b) || !block_interval(w->shape[1], s->shape[1], c, d))
+    if (!block_interval(w->shape[0], s->shape[0], a, b) ||
+        !block_interval(w->shape[1], s->shape[1], c, d))
       continue;
     rlo = std::max(rlo, a), rhi = std::min(rhi, b), clo = std::max(clo, c), chi = std::min(chi, d);
     any = true;

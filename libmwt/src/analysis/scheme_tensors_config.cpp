@@ -2,12 +2,12 @@
 // GPTQModel), quant_config.json (AutoAWQ) and config.json's "quantization_config" (transformers)
 // or "quantization" (MLX). The files are untrusted: size-limited, parsed with simdjson, and any
 // problem is a warning in the report, never an error.
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+
+#include <simdjson.h>
 
 #include "analysis/scheme_tensors.hpp"
 
@@ -42,7 +42,8 @@ class Absorber {
     return e;
   }
 
-  void int_field(dom::object obj, std::string_view key, std::optional<int64_t>& dst, const char* name) {
+  void int_field(dom::object obj, std::string_view key, std::optional<int64_t>& dst,
+                 const char* name) {
     auto e = member(obj, key);
     if (!e) return;
     int64_t v;
@@ -52,7 +53,8 @@ class Absorber {
     }
     set(dst, v, name);
   }
-  void bool_field(dom::object obj, std::string_view key, std::optional<bool>& dst, const char* name) {
+  void bool_field(dom::object obj, std::string_view key, std::optional<bool>& dst,
+                  const char* name) {
     auto e = member(obj, key);
     if (!e) return;
     bool v;
@@ -88,7 +90,8 @@ class Absorber {
       dst = v;
       c_.fields.emplace_back(name, Scalar(std::move(v)));
     } else if (dst != v) {
-      warn(std::string(name) + " " + v + " differs from " + dst + " read before; the first is kept");
+      warn(std::string(name) + " " + v + " differs from " + dst +
+           " read before; the first is kept");
     }
   }
 
@@ -169,14 +172,17 @@ class Absorber {
       if (auto a = member(w, "actorder")) {
         bool b;
         std::string_view s;
-        if (!a->get_bool().get(b)) set(c_.desc_act, b, "actorder");
-        else if (!a->get_string().get(s)) set(c_.desc_act, true, "actorder");
+        if (!a->get_bool().get(b))
+          set(c_.desc_act, b, "actorder");
+        else if (!a->get_string().get(s))
+          set(c_.desc_act, true, "actorder");
       }
     }
     if (with_weights > 1) warn("several config_groups quantize weights; the first is reported");
   }
 
-  // MLX: {"group_size": 64, "bits": 4, "model.layers.0.mlp.down_proj": {"group_size": 64, "bits": 6}}
+  // MLX: {"group_size": 64, "bits": 4, "model.layers.0.mlp.down_proj": {"group_size": 64, "bits":
+  // 6}}
   void overrides(dom::object obj) {
     for (dom::key_value_pair kv : obj) {
       dom::object o;

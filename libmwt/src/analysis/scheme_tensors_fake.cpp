@@ -5,15 +5,15 @@
 #include <cmath>
 #include <limits>
 
-#include "core/float_convert.hpp"
 #include "analysis/scheme_tensors.hpp"
+#include "core/float_convert.hpp"
 
 namespace mwt::detail::analysis {
 namespace {
 
 constexpr uint64_t kValueBudget = uint64_t{1} << 18;  // values read per tensor
-constexpr uint64_t kMaxRows = 64;                      // rows sampled per tensor
-constexpr uint64_t kMaxTensors = 256;                  // tensors sampled per file
+constexpr uint64_t kMaxRows = 64;                     // rows sampled per tensor
+constexpr uint64_t kMaxTensors = 256;                 // tensors sampled per file
 constexpr uint64_t kMinGroup = 16;
 // Group sizes tried, largest first (-1: the whole row).
 constexpr int64_t kGroupSizes[] = {-1, 1024, 512, 256, 128, 64, 32, 16};
@@ -28,9 +28,18 @@ uint32_t element_size(DType d) { return d == DType::F32 ? 4 : 2; }
 // Relative and absolute rounding error bounds (half an ulp) of a value stored in `d`.
 void rounding_error(DType d, double& rel, double& abs) {
   switch (d) {
-    case DType::F16: rel = std::ldexp(1.0, -11); abs = std::ldexp(1.0, -25); return;
-    case DType::BF16: rel = std::ldexp(1.0, -8); abs = 0; return;
-    default: rel = std::ldexp(1.0, -24); abs = 0; return;
+    case DType::F16:
+      rel = std::ldexp(1.0, -11);
+      abs = std::ldexp(1.0, -25);
+      return;
+    case DType::BF16:
+      rel = std::ldexp(1.0, -8);
+      abs = 0;
+      return;
+    default:
+      rel = std::ldexp(1.0, -24);
+      abs = 0;
+      return;
   }
 }
 
@@ -97,7 +106,8 @@ uint32_t affine_grid_span(std::vector<float>& v, double rel_eps, double abs_eps,
     for (size_t i = 1; i + 1 < n && ok; ++i) {
       const double x = (static_cast<double>(v[i]) - v0) / step;
       const double r = std::nearbyint(x);
-      const double tol = kStepSlack + (err(v[i]) + e0 + (x / static_cast<double>(k)) * (en + e0)) / step;
+      const double tol =
+          kStepSlack + (err(v[i]) + e0 + (x / static_cast<double>(k)) * (en + e0)) / step;
       ok = std::fabs(x - r) <= tol && static_cast<int64_t>(r) > prev;
       prev = static_cast<int64_t>(r);
     }

@@ -30,7 +30,8 @@ std::string dir_of(const std::string& path) {
 AtomicFile::AtomicFile(const std::string& dest) : dest_(dest) {
   const auto slash = dest.find_last_of('/');
   const std::string base = slash == std::string::npos ? dest : dest.substr(slash + 1);
-  if (base.empty()) fail(Code::ARGUMENT, "destination path '" + escape_for_message(dest) + "' names no file");
+  if (base.empty())
+    fail(Code::ARGUMENT, "destination path '" + escape_for_message(dest) + "' names no file");
   std::string tmpl = dir_of(dest) + "/." + base + ".mwt-tmp-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
@@ -80,7 +81,8 @@ void AtomicFile::finish_file() {
 }
 
 void AtomicFile::publish() {
-  if (::rename(tmp_.c_str(), dest_.c_str()) != 0) io_fail("cannot rename temporary file onto", dest_, errno);
+  if (::rename(tmp_.c_str(), dest_.c_str()) != 0)
+    io_fail("cannot rename temporary file onto", dest_, errno);
   committed_ = true;
   const int dfd = ::open(dir_of(dest_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {  // the rename is done; a directory that cannot be synced is not a lost file

@@ -16,7 +16,7 @@ class ByteReader {
   ByteReader(const uint8_t* data, uint64_t size, uint64_t base = 0) noexcept
       : data_(data), size_(size), base_(base) {}
 
-  uint64_t pos() const noexcept { return pos_; }              // relative to data
+  uint64_t pos() const noexcept { return pos_; }  // relative to data
   uint64_t file_offset() const noexcept { return base_ + pos_; }
   uint64_t remaining() const noexcept { return size_ - pos_; }
   uint64_t size() const noexcept { return size_; }
@@ -37,8 +37,10 @@ class ByteReader {
   }
   void seek(uint64_t pos, std::string_view field) {
     if (pos > size_)
-      fail(Code::TRUNCATED, "position " + std::to_string(base_ + pos) + " is past end of file (" +
-                                std::to_string(base_ + size_) + " bytes)", base_ + size_, std::string(field));
+      fail(Code::TRUNCATED,
+           "position " + std::to_string(base_ + pos) + " is past end of file (" +
+               std::to_string(base_ + size_) + " bytes)",
+           base_ + size_, std::string(field));
     pos_ = pos;
   }
 
@@ -60,6 +62,7 @@ class ByteReader {
   uint64_t pos_ = 0;
 };
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "mwt reads little-endian formats in place");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "mwt reads little-endian formats in place");
 
 }  // namespace mwt::detail

@@ -32,7 +32,7 @@ float f16_to_f32(uint16_t h) noexcept;
 uint16_t f32_to_f16(float f) noexcept;
 float bf16_to_f32(uint16_t b) noexcept;
 uint16_t f32_to_bf16(float f) noexcept;
-float f8_to_f32(DType fmt, uint8_t v) noexcept;       // fmt is one of the F8 dtypes
+float f8_to_f32(DType fmt, uint8_t v) noexcept;  // fmt is one of the F8 dtypes
 uint8_t f32_to_f8(DType fmt, float f) noexcept;
 
 }  // namespace mwt::detail

@@ -2,13 +2,13 @@
 // needs: file offsets for keys and values, simdjson error codes mapped to mwt codes, string
 // extraction and full validation of values a caller otherwise ignores.
 #pragma once
-#include <simdjson.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include <simdjson.h>
 
 #include "core/error.hpp"
 
@@ -58,7 +58,7 @@ class JsonDocument {
   uint64_t offset_of(const char* p) const noexcept {
     return base_ + static_cast<uint64_t>(p - buf_.data());
   }
-  uint64_t offset_of(od::value& v) noexcept;  // first byte of the value
+  uint64_t offset_of(od::value& v) noexcept;         // first byte of the value
   uint64_t key_offset(od::field& f) const noexcept;  // the key's opening quote
   const std::string& name() const noexcept { return field_; }
 

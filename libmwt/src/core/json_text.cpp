@@ -1,11 +1,11 @@
 // UTF-8 validation, the depth-bounding pre-scan, number classification and string escaping.
 #include "core/json_text.hpp"
 
-#include <simdjson.h>
-
 #include <array>
 #include <cstdio>
 #include <cstring>
+
+#include <simdjson.h>
 
 #include "core/error.hpp"
 
@@ -106,8 +106,7 @@ size_t skip_json_container(const uint8_t* p, size_t n, size_t i, uint64_t max_de
     if (c == '{' || c == '[') {
       if (++depth > max_depth)
         fail(Code::DEPTH_LIMIT,
-             "JSON nesting deeper than the limit of " + std::to_string(max_depth), base + i,
-             field);
+             "JSON nesting deeper than the limit of " + std::to_string(max_depth), base + i, field);
     } else if (c == '}' || c == ']') {
       if (--depth == 0) return i + 1;
     }

@@ -17,10 +17,28 @@ namespace mwt::detail {
 
 class JsonOut {
  public:
-  JsonOut& begin_object() { value_prefix(); out_ += '{'; first_.push_back(true); return *this; }
-  JsonOut& end_object() { out_ += '}'; first_.pop_back(); return *this; }
-  JsonOut& begin_array() { value_prefix(); out_ += '['; first_.push_back(true); return *this; }
-  JsonOut& end_array() { out_ += ']'; first_.pop_back(); return *this; }
+  JsonOut& begin_object() {
+    value_prefix();
+    out_ += '{';
+    first_.push_back(true);
+    return *this;
+  }
+  JsonOut& end_object() {
+    out_ += '}';
+    first_.pop_back();
+    return *this;
+  }
+  JsonOut& begin_array() {
+    value_prefix();
+    out_ += '[';
+    first_.push_back(true);
+    return *this;
+  }
+  JsonOut& end_array() {
+    out_ += ']';
+    first_.pop_back();
+    return *this;
+  }
   // Inside an object: the next member's key; a value call must follow.
   JsonOut& key(std::string_view k) {
     separator();
@@ -29,11 +47,27 @@ class JsonOut {
     after_key_ = true;
     return *this;
   }
-  JsonOut& value(std::string_view s) { value_prefix(); append_json_string(out_, s); return *this; }
+  JsonOut& value(std::string_view s) {
+    value_prefix();
+    append_json_string(out_, s);
+    return *this;
+  }
   JsonOut& value(const char* s) { return value(std::string_view(s)); }
-  JsonOut& value(bool b) { value_prefix(); out_ += b ? "true" : "false"; return *this; }
-  JsonOut& value(uint64_t v) { value_prefix(); out_ += std::to_string(v); return *this; }
-  JsonOut& value(int64_t v) { value_prefix(); out_ += std::to_string(v); return *this; }
+  JsonOut& value(bool b) {
+    value_prefix();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
+  JsonOut& value(uint64_t v) {
+    value_prefix();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonOut& value(int64_t v) {
+    value_prefix();
+    out_ += std::to_string(v);
+    return *this;
+  }
   JsonOut& value(int v) { return value(static_cast<int64_t>(v)); }
   JsonOut& value(unsigned v) { return value(static_cast<uint64_t>(v)); }
   JsonOut& value(double v) {
@@ -56,10 +90,17 @@ class JsonOut {
     out_ += buf;
     return *this;
   }
-  JsonOut& null() { value_prefix(); out_ += "null"; return *this; }
+  JsonOut& null() {
+    value_prefix();
+    out_ += "null";
+    return *this;
+  }
   // key(k).value(v) in one call.
   template <typename T>
-  JsonOut& field(std::string_view k, const T& v) { key(k); return value(v); }
+  JsonOut& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
 
   const std::string& str() const noexcept { return out_; }
   std::string take() { return std::move(out_); }

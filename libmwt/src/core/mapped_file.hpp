@@ -59,7 +59,8 @@ class MappedFile {
   void map_now() const;
   // A deferred file over the open descriptor `fd` (owned from here on, closed on failure) of a
   // regular file with status `st`.
-  static std::shared_ptr<MappedFile> adopt_deferred(int fd, const struct stat& st, std::string path);
+  static std::shared_ptr<MappedFile> adopt_deferred(int fd, const struct stat& st,
+                                                    std::string path);
 
   mutable const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;

@@ -147,7 +147,7 @@ struct HeaderParser {
         for (auto er : arr) {
           const size_t dim = info.shape.size();
           auto dim_field = [&] { return field() + ".shape[" + std::to_string(dim) + "]"; };
-          od::value ev = next_element(std::move(er), doc, fat, dim_field);
+          od::value ev = next_element(er, doc, fat, dim_field);
           if (info.shape.size() == kSafetensorsMaxRank)
             fail(Code::BAD_SHAPE,
                  "rank exceeds the maximum of " + std::to_string(kSafetensorsMaxRank),
@@ -165,7 +165,7 @@ struct HeaderParser {
           auto off_field = [&, count] {
             return field() + ".data_offsets[" + std::to_string(count) + "]";
           };
-          od::value ev = next_element(std::move(er), doc, offsets_at, off_field);
+          od::value ev = next_element(er, doc, offsets_at, off_field);
           if (count == 2)
             fail(Code::BAD_OFFSETS, "data_offsets must hold exactly two integers, found more",
                  doc.offset_of(ev), off_field());
