@@ -67,7 +67,7 @@ $(VENV)/.installed: requirements.txt
 
 build: apt
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
-	  >/dev/null
+	  -DMWT_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The Python package (mwt._native + the mwt CLI) into the venv; incremental via build/python.
@@ -76,7 +76,8 @@ python: venv apt
 	  --no-build-isolation --no-deps .
 
 asan: apt
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMWT_SANITIZE=ON >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMWT_SANITIZE=ON \
+	  -DMWT_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target mwt_tests
 
 test-cpp:
