@@ -283,9 +283,13 @@ py::array tensor_view(const py::object& self, size_t i, const py::object& dtype)
     size_t ndim = 0;
     const uint64_t* dims = nullptr;
     check(mwt_file_tensor_shape(f, i, &ndim, &dims));
-    unsigned __int128 total = static_cast<unsigned __int128>(dt.itemsize());
+    bool empty = false;  // any zero dimension: zero bytes, whatever the other dimensions
     for (size_t d = 0; d < ndim; ++d) {
       shape.push_back(static_cast<py::ssize_t>(dims[d]));
+      empty = empty || dims[d] == 0;
+    }
+    unsigned __int128 total = empty ? 0 : static_cast<unsigned __int128>(dt.itemsize());
+    for (size_t d = 0; d < ndim && !empty; ++d) {
       total *= dims[d];
       if (total > nbytes) break;  // also stops the product from overflowing
     }

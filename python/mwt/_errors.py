@@ -5,7 +5,15 @@ the bindings export that table (``_native.error_codes()``) and this module makes
 row at import: the class name is the code name in CamelCase plus ``Error`` (``TRUNCATED`` ->
 ``TruncatedError``, ``IO`` -> ``IoError``, ``NO_MEMORY`` -> ``NoMemoryError``), its ``code`` and
 ``code_name`` are the row's, and its docstring is the description (first letter capitalised, with
-a full stop). ``SizeOverflowError`` is an alias of ``OverflowError``.
+a full stop). Two exceptions: OVERFLOW's class is ``SizeOverflowError``, so that
+``from mwt import *`` does not shadow the builtin ``OverflowError`` (``mwt.OverflowError`` stays
+as an alias, outside ``__all__``); and ``IoError`` is also an ``OSError`` (``errno`` and
+``strerror`` are ``None``: the library's message says what failed), so ``except OSError`` catches
+it.
+
+:class:`ClosedFileError` (an :class:`ArgumentError` and a ``ValueError``, so code written when
+closed-file access raised a plain ``ValueError`` still catches it) is raised for any access to
+a closed :class:`mwt.WeightFile`; it has no code of its own.
 
 Type checkers cannot run the table, so the class names are also declared below under
 ``TYPE_CHECKING`` and listed in ``__all__``; tests/python/test_errors.py fails if either list
@@ -41,14 +49,14 @@ class MwtError(Exception):
         self.offset = offset
         self.field = field
 
-    def __reduce__(self) -> Tuple[object, Tuple[int, str, Optional[int], Optional[str]]]:
+    def __reduce__(self) -> Tuple[object, Tuple[object, ...]]:
         # keyword-only attributes would be lost by Exception's default
         return (_from_native, (self.code, self.message, self.offset, self.field))
 
 
 if TYPE_CHECKING:  # the classes _bind_codes() makes, for type checkers and readers
     class InternalError(MwtError): ...
-    class IoError(MwtError): ...
+    class IoError(MwtError, OSError): ...
     class TruncatedError(MwtError): ...
     class BadMagicError(MwtError): ...
     class UnsupportedVersionError(MwtError): ...
@@ -62,7 +70,7 @@ if TYPE_CHECKING:  # the classes _bind_codes() makes, for type checkers and read
     class DuplicateError(MwtError): ...
     class BadDtypeError(MwtError): ...
     class BadShapeError(MwtError): ...
-    class OverflowError(MwtError): ...
+    class SizeOverflowError(MwtError): ...
     class BadOffsetsError(MwtError): ...
     class SizeMismatchError(MwtError): ...
     class OutOfBoundsError(MwtError): ...
@@ -82,16 +90,16 @@ if TYPE_CHECKING:  # the classes _bind_codes() makes, for type checkers and read
     class ArgumentError(MwtError): ...
     class NoMemoryError(MwtError): ...
 
-    SizeOverflowError = OverflowError
+    OverflowError = SizeOverflowError  # deprecated alias; not in __all__ (shadows a builtin)
 
 __all__ = [
-    "MwtError", "error_class", "SizeOverflowError",
+    "MwtError", "error_class", "ClosedFileError",
     # one class per code, in the order of the codes
     "InternalError", "IoError",
     "TruncatedError", "BadMagicError", "UnsupportedVersionError", "UnsupportedFormatError",
     "UnsupportedFeatureError", "HeaderTooLargeError", "BadEncodingError", "BadSyntaxError",
     "DepthLimitError", "LimitExceededError", "DuplicateError", "BadDtypeError", "BadShapeError",
-    "OverflowError", "BadOffsetsError", "SizeMismatchError", "OutOfBoundsError",
+    "SizeOverflowError", "BadOffsetsError", "SizeMismatchError", "OutOfBoundsError",
     "TrailingDataError", "BadAlignmentError", "TypeMismatchError", "ForbiddenGlobalError",
     "UnsupportedOpcodeError", "BadPickleError", "BadStorageError", "PickleDisallowedError",
     "ArchiveInconsistentError", "ArchiveOverlapError", "CrcError", "PathEscapeError",
@@ -99,7 +107,15 @@ __all__ = [
 ]
 
 
+# Codes whose CamelCase name would shadow a builtin exception under `from mwt import *`.
+_RENAMED = {"OVERFLOW": "SizeOverflowError"}
+# Extra bases: IO failures are OSErrors to Python code that catches those.
+_EXTRA_BASES: Dict[str, Tuple[type, ...]] = {"IO": (OSError,)}
+
+
 def _class_name(code_name: str) -> str:
+    if code_name in _RENAMED:
+        return _RENAMED[code_name]
     return "".join(part.capitalize() for part in code_name.split("_")) + "Error"
 
 
@@ -115,7 +131,7 @@ def _bind_codes() -> Dict[int, Type[MwtError]]:
         cls_name = _class_name(name)
         if cls_name in namespace:  # a code whose class name is taken by something else here
             raise ImportError(f"mwt error code {name} clashes with {cls_name!r} in {__name__}")
-        cls = type(cls_name, (MwtError,), {
+        cls = type(cls_name, (MwtError, *_EXTRA_BASES.get(name, ())), {
             "__doc__": _docstring(description), "__module__": __name__,
             "__qualname__": cls_name, "code": code, "code_name": name,
         })
@@ -127,7 +143,15 @@ def _bind_codes() -> Dict[int, Type[MwtError]]:
 _BY_CODE = _bind_codes()
 _BY_NAME = {cls.code_name: cls for cls in _BY_CODE.values()}
 if not TYPE_CHECKING:
-    SizeOverflowError = _BY_NAME["OVERFLOW"]
+    OverflowError = _BY_NAME["OVERFLOW"]  # noqa: A001 - deprecated alias of SizeOverflowError
+
+
+class ClosedFileError(ArgumentError, ValueError):
+    """An operation on a closed :class:`mwt.WeightFile` (or a tensor of one)."""
+
+    def __reduce__(self) -> Tuple[object, Tuple[object, ...]]:
+        # the class, not the code's class (ArgumentError), comes back from a pickle
+        return (type(self), (self.message,))
 
 
 def error_class(code: Union[int, str]) -> Type[MwtError]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _native
 from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
-from ._errors import _raise
+from ._errors import ClosedFileError, _raise
 from ._quant import can_dequantize as _can_dequantize, dequantize as _dequantize
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
@@ -291,9 +291,9 @@ class WeightFile:
         return self._native is None
 
     def _require_open(self) -> _native.File:
-        """The native file; ``ValueError`` once this WeightFile is closed."""
+        """The native file; :class:`mwt.ClosedFileError` (a ``ValueError``) once closed."""
         if self._native is None:
-            raise ValueError(f"operation on a closed WeightFile ({self.path!r})")
+            raise ClosedFileError(f"ARGUMENT: operation on a closed WeightFile ({self.path!r})")
         return self._native
 
     def _metadata_maps(self) -> Tuple[Mapping[str, Any], Mapping[str, str]]:

@@ -342,7 +342,7 @@ def test_every_option_of_the_table_opens_by_its_keyword(tmp_path):
     safetensors.numpy.save_file({"a": np.zeros(2, np.float32)}, str(path))
     header = (pathlib.Path(__file__).resolve().parents[2] / "libmwt" / "include" / "mwt"
               / "mwt.h").read_text()
-    defines = dict(re.findall(r'#define MWT_OPT_(\w+) "([a-z_.]+)"', header))
+    defines = dict(re.findall(r'#define MWT_OPT_(\w+) "([a-z0-9_.]+)"', header))
     table = _native.option_table()
     assert sorted(key for key, *_ in table) == sorted(defines.values())
     for key, kind, default, lo, hi, meaning in table:
@@ -480,7 +480,9 @@ def test_save_gguf_type_inference(tmp_path):
     got = {k: _oracle_type(f) for k, f in r.fields.items() if not k.startswith("GGUF.")}
     assert got == expected
     assert r.fields["by"].parts[r.fields["by"].data[0]].tobytes() == b"\xff\x00raw"
-    with mwt.open(path) as wf:
+    with pytest.raises(mwt.MwtError, match="BAD_ENCODING"):
+        mwt.open(path)
+    with mwt.open(path, gguf_allow_invalid_utf8=True) as wf:
         assert wf.metadata["by"] == b"\xff\x00raw"  # invalid UTF-8 comes back as bytes
         assert wf.metadata["huge"] == 2**63 + 1 and wf.metadata["l_str"] == ["x", "y"]
         np.testing.assert_array_equal(wf.metadata["l_int"], np.array([1, 2**33]))

@@ -35,6 +35,8 @@ def _header_codes():
 
 
 def _camel(name):
+    if name == "OVERFLOW":  # not OverflowError, which would shadow the builtin under import *
+        return "SizeOverflowError"
     return "".join(p.capitalize() for p in name.split("_")) + "Error"
 
 
@@ -60,7 +62,7 @@ def test_classes_come_from_the_table_and_match_the_declarations():
     from_table = [_camel(name) for name, _v, _d in table]
     # The static declarations (for type checkers) name exactly the table's codes, in order.
     assert _declared_classes() == from_table
-    assert _errors.__all__ == ["MwtError", "error_class", "SizeOverflowError", *from_table]
+    assert _errors.__all__ == ["MwtError", "error_class", "ClosedFileError", *from_table]
     assert set(_errors.__all__) <= set(mwt.__all__)
     for name, value, description in table:
         cls = getattr(mwt, _camel(name))

@@ -303,6 +303,7 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
 #define MWT_OPT_SAFETENSORS_STRICT "safetensors.strict"
 #define MWT_OPT_GGUF_STRICT_BOOL "gguf.strict_bool"
 #define MWT_OPT_GGUF_CONTIGUOUS "gguf.contiguous"
+#define MWT_OPT_GGUF_ALLOW_INVALID_UTF8 "gguf.allow_invalid_utf8"
 
 /* Every option once, with its default and accepted range; the library's option table is
  * generated from this list. X(ID, KEY, KIND, DEFAULT, MIN, MAX, "meaning"): KEY is MWT_OPT_<ID>;
@@ -332,7 +333,10 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
     "1: a BOOL value other than 0 or 1 is MWT_E_BAD_DTYPE; 0: any non-zero byte reads as 1")      \
   X(GGUF_CONTIGUOUS, MWT_OPT_GGUF_CONTIGUOUS, FLAG, 0, 0, 1,                                      \
     "1: tensor offsets must follow ggml's contiguous layout (else MWT_E_BAD_OFFSETS); "           \
-    "0: gaps between tensors give a warning")
+    "0: gaps between tensors give a warning")                                                     \
+  X(GGUF_ALLOW_INVALID_UTF8, MWT_OPT_GGUF_ALLOW_INVALID_UTF8, FLAG, 0, 0, 1,                      \
+    "0: a key, tensor name or string value that is not UTF-8 is MWT_E_BAD_ENCODING; "             \
+    "1: such strings are accepted as raw bytes")
 
 typedef struct mwt_options mwt_options;
 /* A handle holding every key's DEFAULT. */
@@ -567,6 +571,12 @@ MWT_API MWT_NODISCARD mwt_status* mwt_writer_add_tensor(mwt_writer* w, const cha
                                                         size_t name_len, mwt_dtype dtype,
                                                         size_t ndim, const uint64_t* shape,
                                                         const void* data, uint64_t nbytes);
+/* Writes the file at path atomically: the new file is complete, verified and fsynced before it
+ * replaces path; on any error path is untouched. A symlink path is written through to its final
+ * target (the links stay); a path that exists and is not a regular file (directory, device,
+ * FIFO, socket) is MWT_E_IO naming it and what it is. A killed writer leaves no file behind
+ * (O_TMPFILE) or a marked `.NAME.mwt-tmp-XXXXXX` that the next write to the directory removes
+ * (docs/readers.md#writers-nothing-lost). */
 MWT_API MWT_NODISCARD mwt_status* mwt_writer_write(mwt_writer* w, const char* path);
 
 #ifdef __cplusplus

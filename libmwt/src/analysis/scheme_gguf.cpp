@@ -196,7 +196,10 @@ void describe_gguf_quantization(const WeightFile& f, JsonOut& out) {
   if (stated.integer && stated.value > UINT32_MAX) stated_ft = nullptr;
   const Inferred inferred = infer(f);
 
-  const std::string_view scheme = stated_ft != nullptr     ? stated_ft->name
+  // A file without tensors (llama.cpp's vocab-only GGUFs) is not quantized at all, whatever
+  // general.file_type it states: naming that type would claim weights that are not there.
+  const std::string_view scheme = f.tensors.empty()        ? std::string_view("no tensors")
+                                  : stated_ft != nullptr   ? stated_ft->name
                                   : inferred.ft != nullptr ? inferred.ft->name
                                                            : std::string_view("none");
   out.field("scheme", scheme);

@@ -2,10 +2,15 @@
 // GPTQModel), quant_config.json (AutoAWQ) and config.json's "quantization_config" (transformers)
 // or "quantization" (MLX). The files are untrusted: size-limited, parsed with simdjson, and any
 // problem is a warning in the report, never an error.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <simdjson.h>
 
@@ -246,6 +251,54 @@ QuantConfig parse_quant_config(const std::vector<ConfigText>& texts) {
   return c;
 }
 
+namespace {
+
+// Reads the regular file `p` (at most kMaxConfigBytes) into `text`; false, with a warning when
+// it exists but cannot be read. Opened non-blocking and checked with fstat on the descriptor,
+// so a FIFO (or a file swapped for one after a stat) is refused instead of waited on.
+bool read_config_file(const std::filesystem::path& p, const char* name, std::string& text,
+                      std::vector<std::string>& warnings) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno != ENOENT)
+      warnings.push_back(std::string(name) + ": cannot open (" + std::strerror(errno) + ")");
+    return false;
+  }
+  struct stat st {};
+  std::string problem;
+  if (::fstat(fd, &st) != 0) {
+    problem = "cannot stat (" + std::string(std::strerror(errno)) + ")";
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = "not a regular file; not read";
+  } else if (static_cast<uint64_t>(st.st_size) > kMaxConfigBytes) {
+    problem = std::to_string(st.st_size) + " bytes, over the 16 MiB limit; not read";
+  } else {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) problem = "cannot be read";
+  }
+  if (!problem.empty()) {
+    warnings.push_back(std::string(name) + ": " + problem);
+    ::close(fd);
+    return false;
+  }
+  text.assign(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t r = ::read(fd, text.data() + done, text.size() - done);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    done += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  if (done != text.size()) {
+    warnings.push_back(std::string(name) + ": cannot be read");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 QuantConfig read_quant_config(const WeightFile& file) {
   namespace fs = std::filesystem;
   if (file.files.empty() || !file.files[0]) return {};
@@ -259,29 +312,8 @@ QuantConfig read_quant_config(const WeightFile& file) {
   std::vector<std::string> warnings;
   for (const char* name : {"quantize_config.json", "quant_config.json", "config.json"}) {
     const fs::path p = dir / name;
-    const fs::file_status st = fs::status(p, ec);
-    if (ec || !fs::exists(st)) continue;
-    if (!fs::is_regular_file(st)) {
-      warnings.push_back(std::string(name) + ": not a regular file; not read");
-      continue;
-    }
-    const uintmax_t size = fs::file_size(p, ec);
-    if (ec) {
-      warnings.push_back(std::string(name) + ": cannot stat (" + ec.message() + ")");
-      continue;
-    }
-    if (size > kMaxConfigBytes) {
-      warnings.push_back(std::string(name) + ": " + std::to_string(size) +
-                         " bytes, over the 16 MiB limit; not read");
-      continue;
-    }
-    std::ifstream in(p, std::ios::binary);
-    std::string text(static_cast<size_t>(size), '\0');
-    if (!in || !in.read(text.data(), static_cast<std::streamsize>(size)) ||
-        in.gcount() != static_cast<std::streamsize>(size)) {
-      warnings.push_back(std::string(name) + ": cannot be read");
-      continue;
-    }
+    std::string text;
+    if (!read_config_file(p, name, text, warnings)) continue;
     texts.push_back({name, std::move(text)});
   }
   QuantConfig c = parse_quant_config(texts);

@@ -1,7 +1,10 @@
 // A small streaming JSON writer for reports the library renders itself (the quantization
 // report of analysis/scheme.hpp). Commas and nesting are tracked here so callers only say what
-// comes next; strings are escaped as the safetensors writer escapes them. Doubles are written
-// with up to 17 significant digits (round-trippable); NaN and Inf, which JSON lacks, as null.
+// comes next; strings are escaped as the safetensors writer escapes them, and a byte that is not
+// part of well-formed UTF-8 (a GGUF string read under gguf.allow_invalid_utf8) is written as
+// U+FFFD, one per byte, so every report is valid UTF-8 JSON (docs/gguf.md#strings). Doubles are
+// written with up to 17 significant digits (round-trippable); NaN and Inf, which JSON lacks, as
+// null.
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -42,14 +45,14 @@ class JsonOut {
   // Inside an object: the next member's key; a value call must follow.
   JsonOut& key(std::string_view k) {
     separator();
-    append_json_string(out_, k);
+    append_text(out_, k);
     out_ += ':';
     after_key_ = true;
     return *this;
   }
   JsonOut& value(std::string_view s) {
     value_prefix();
-    append_json_string(out_, s);
+    append_text(out_, s);
     return *this;
   }
   JsonOut& value(const char* s) { return value(std::string_view(s)); }
@@ -104,6 +107,27 @@ class JsonOut {
 
   const std::string& str() const noexcept { return out_; }
   std::string take() { return std::move(out_); }
+
+  // append_json_string of `s` with each byte outside well-formed UTF-8 replaced by U+FFFD.
+  static void append_text(std::string& out, std::string_view s) {
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    size_t bad = find_invalid_utf8(p, s.size());
+    if (bad == kNoPosition) {
+      append_json_string(out, s);
+      return;
+    }
+    std::string clean;
+    clean.reserve(s.size() + 16);
+    size_t i = 0;  // s[i..] is still to copy; s[i + bad] is a bad byte
+    while (bad != kNoPosition) {
+      clean.append(s.substr(i, bad));
+      clean += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      i += bad + 1;
+      bad = find_invalid_utf8(p + i, s.size() - i);
+    }
+    clean.append(s.substr(i));
+    append_json_string(out, clean);
+  }
 
  private:
   void separator() {

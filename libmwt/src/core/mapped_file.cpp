@@ -27,19 +27,46 @@ std::string quoted(const std::string& path) {
   return q;
 }
 
-// Opens a regular file read-only and stats it; Error(IO) otherwise.
+// What a non-regular file is, for the refusal message.
+const char* kind_of(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";  // no other file types exist on Linux
+}
+
+// Refuses (closing fd) anything but a regular file, then clears O_NONBLOCK: the descriptor was
+// opened non-blocking so that open() of a FIFO without a writer returns at once instead of
+// waiting forever; fstat decides before any read can block.
+void require_regular(int fd, const struct stat& st, const std::string& path) {
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    std::string msg = quoted(path);
+    msg += " is ";
+    msg += kind_of(st.st_mode);
+    msg += " (only regular files are read)";
+    fail(Code::IO, msg);
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    const int e = errno;
+    ::close(fd);
+    fail(Code::IO, "cannot set up " + quoted(path) + ": " + std::strerror(e));
+  }
+}
+
+// Opens a regular file read-only and stats it; Error(IO) otherwise, without blocking.
 int open_regular(const std::string& path, struct stat& st) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail(Code::IO, "cannot open " + quoted(path) + ": " + std::strerror(errno));
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
     fail(Code::IO, "cannot stat " + quoted(path) + ": " + std::strerror(e));
   }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(Code::IO, quoted(path) + " is not a regular file");
-  }
+  require_regular(fd, st, path);
   return fd;
 }
 
@@ -100,7 +127,7 @@ std::shared_ptr<MappedFile> MappedFile::open_deferred_beneath(int dirfd, const s
                                                               const std::string& dir_path) {
 #if defined(__linux__) && defined(SYS_openat2)
   struct open_how how {};
-  how.flags = O_RDONLY | O_CLOEXEC;
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;  // a FIFO must not block (open_regular)
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   int fd;
   do {
@@ -109,6 +136,11 @@ std::shared_ptr<MappedFile> MappedFile::open_deferred_beneath(int dirfd, const s
   if (fd < 0) return nullptr;
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return nullptr;  // the checked path re-opens it and names what it is
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
     ::close(fd);
     return nullptr;
   }

@@ -20,6 +20,8 @@ namespace mwt::detail {
 class MappedFile {
  public:
   // Throws Error(IO) naming the path and errno text on failure. An empty file maps to size 0.
+  // Only regular files are read: a FIFO, socket, device or directory is refused with Error(IO)
+  // naming what it is, without blocking (opened O_NONBLOCK and checked with fstat first).
   static std::shared_ptr<MappedFile> open(const std::string& path);
   // Opens and stats the file but maps nothing yet (see above). Error(IO) as open().
   static std::shared_ptr<MappedFile> open_deferred(const std::string& path);

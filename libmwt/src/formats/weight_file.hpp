@@ -128,6 +128,8 @@ struct OpenOptions {
   bool safetensors_strict = true;    // "safetensors.strict": unknown fields rejected
   bool gguf_strict_bool = true;      // "gguf.strict_bool": BOOL values must be 0/1
   bool gguf_contiguous = false;      // "gguf.contiguous": ggml's contiguous-offset rule
+  // "gguf.allow_invalid_utf8": keys, names and strings that are not UTF-8 kept as bytes
+  bool gguf_allow_invalid_utf8 = false;
 };
 
 }  // namespace mwt::detail

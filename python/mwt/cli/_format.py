@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -137,3 +138,29 @@ def json_value(value: Any) -> Any:
     if isinstance(value, (int, str)) or value is None:
         return value
     raise TypeError(f"metadata value of unexpected Python type {type(value).__name__}")
+
+
+# Names and strings of a file that were not UTF-8 reach Python as lone surrogates (one per bad
+# byte, the "surrogateescape" decoding). Printed, each shows as its byte (\xff); in JSON each
+# becomes U+FFFD, as the library's own JSON reports write them (docs/gguf.md#strings), so --json
+# output is always valid UTF-8.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def text_safe(s: str) -> str:
+    """`s` with each lone surrogate written as the byte it stands for ("w\\xff")."""
+    def esc(m: re.Match[str]) -> str:
+        cp = ord(m.group())
+        return f"\\x{cp - 0xDC00:02x}" if 0xDC80 <= cp <= 0xDCFF else f"\\u{cp:04x}"
+    return _SURROGATES.sub(esc, s)
+
+
+def json_safe(value: Any) -> Any:
+    """`value` (JSON-ready data) with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {json_safe(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

@@ -7,6 +7,9 @@ from typing import Any
 
 from . import _format as fmt
 
+# Fake-quantized tensors listed one per line in text output; the rest are counted.
+FAKE_QUANT_PREVIEW = 10
+
 
 def _file_type_line(ft: dict[str, Any]) -> str:
     parts = []
@@ -27,9 +30,12 @@ def _file_type_line(ft: dict[str, Any]) -> str:
 
 
 def _gguf_lines(q: dict[str, Any]) -> list[str]:
-    lines = [f"  file type   {_file_type_line(q['file_type'])}",
-             f"  bits/weight {q['bits_per_weight']:.3f} overall, "
-             f"{q['quantizable_bits_per_weight']:.3f} over quantizable tensors"]
+    lines = [f"  file type   {_file_type_line(q['file_type'])}"]
+    if q.get("scheme") == "no tensors":
+        # A vocab-only file: there are no weights to have bits per weight.
+        return lines + ["  bits/weight n/a (the file has no tensors)"]
+    lines.append(f"  bits/weight {q['bits_per_weight']:.3f} overall, "
+                 f"{q['quantizable_bits_per_weight']:.3f} over quantizable tensors")
     inferred = q["file_type"].get("inferred") or {}
     for m in inferred.get("mismatches", []):
         lines.append(f"  differs from the {inferred['name']} rule: {m['tensor']} is {m['type']}, "
@@ -61,11 +67,22 @@ def quantization_lines(q: dict[str, Any]) -> list[str]:
         return lines + _gguf_lines(q)
     for m in q.get("methods", []):
         lines.append(_method_text(m))
-    for f in q.get("fake_quant", []):
+    fake = q.get("fake_quant", [])
+    if fake:
+        # Checkpoints fake-quantize hundreds of tensors: a summary, then the first few (the
+        # JSON report lists every one).
+        bits: dict[Any, int] = {}
+        for f in fake:
+            bits[f["bits"]] = bits.get(f["bits"], 0) + 1
+        lines.append(f"  fake-quantized {len(fake):,} tensor{'' if len(fake) == 1 else 's'}: "
+                     + ", ".join(f"{n:,} at {b}-bit" for b, n in sorted(bits.items(), key=str)))
+    for f in fake[:FAKE_QUANT_PREVIEW]:
         group = f.get("group_size", -1)
         where = "per row" if group == -1 else f"groups of {group}"
         lines.append(f"  fake-quantized {f['tensor']}: {f['bits']}-bit, {f.get('levels', '?')} "
                      f"levels {where}")
+    if len(fake) > FAKE_QUANT_PREVIEW:
+        lines.append(f"  ... and {len(fake) - FAKE_QUANT_PREVIEW:,} more (--json lists all)")
     for key in ("config", "warnings", "notes"):
         if q.get(key):
             lines.append(f"  {key}: {q[key]}")

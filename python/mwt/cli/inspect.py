@@ -113,7 +113,7 @@ def _summary_text(r: dict[str, Any]) -> list[str]:
 
 def _metadata_text(wf: Any) -> list[str]:
     types = wf.metadata_types
-    rows = [(key, types[key], fmt.value_text(value, types[key]))
+    rows = [(fmt.text_safe(key), types[key], fmt.value_text(value, types[key]))
             for key, value in wf.metadata.items()]
     if not rows:
         return ["metadata: none"]
@@ -128,7 +128,7 @@ def _tensors_text(wf: Any, r: dict[str, Any]) -> list[str]:
     headers = ["name", "dtype", "shape", "bytes", "offset"] + (["shard"] if sharded else [])
     rows = []
     for t in r["tensors"]:
-        row = [t["name"], t["dtype"], "[" + ", ".join(map(str, t["shape"])) + "]",
+        row = [fmt.text_safe(t["name"]), t["dtype"], "[" + ", ".join(map(str, t["shape"])) + "]",
                f"{t['nbytes']:,}", f"{t['offset']:,}"]
         if sharded:
             row.append(_shard_name(wf, t["shard"]))
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors,
                          quantization=show_all or args.quantization)
         if args.json:
-            sys.stdout.write(json.dumps(report, indent=2, allow_nan=False) + "\n")
+            sys.stdout.write(json.dumps(fmt.json_safe(report), indent=2, allow_nan=False) + "\n")
             return 0
         blocks = [_summary_text(report)]
         if "metadata" in report:
@@ -173,5 +173,6 @@ def run(args: argparse.Namespace) -> int:
         blocks.append(_totals_text(report))
         if "quantization" in report:
             blocks.append(quantization_lines(report["quantization"]))
-    sys.stdout.write("\n\n".join("\n".join(b) for b in blocks) + "\n")
+    # text_safe again over the whole text: any string not escaped where it was laid out.
+    sys.stdout.write(fmt.text_safe("\n\n".join("\n".join(b) for b in blocks)) + "\n")
     return 0

@@ -1,11 +1,13 @@
 // GGUF v2/v3 reader: validates a whole file as hostile input (docs/gguf.md, the rules of
 // docs/readers.md, the cases of docs/malformed-inputs.md#gguf-cases) and returns a WeightFile
 // whose strings, arrays and tensor data are zero-copy views into the map.
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
+#include "core/json_text.hpp"
 #include "formats/gguf/gguf.hpp"
 #include "formats/gguf/gguf_layout.hpp"
 
@@ -102,8 +104,24 @@ class Parser {
       die(Code::LIMIT_EXCEEDED,
           "string length " + num(len) + " exceeds " + cap_name + " = " + num(cap), at, suffix, idx);
     std::string_view s(reinterpret_cast<const char*>(data_ + pos_), static_cast<size_t>(len));
+    check_utf8(s, at, suffix, idx);
     pos_ += len;
     return s;
+  }
+  // GGUF strings are UTF-8 (docs/gguf.md#strings). The error names the string's offset (its
+  // length field) and the field; the message names the first bad byte and where it is. Linear
+  // and scalar: tokenizer strings are a few bytes each, so a SIMD call would cost more.
+  void check_utf8(std::string_view s, uint64_t at, const char* suffix, uint64_t idx) const {
+    if (opts_.gguf_allow_invalid_utf8) return;
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    const size_t bad = find_invalid_utf8(p, s.size());
+    if (bad == kNoPosition) return;
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", p[bad]);
+    die(Code::BAD_ENCODING,
+        std::string("string is not valid UTF-8 (byte ") + hex + " at offset " + num(pos_ + bad) +
+            "; gguf.allow_invalid_utf8 accepts it)",
+        at, suffix, idx);
   }
 
   // ---- header ------------------------------------------------------------------------------

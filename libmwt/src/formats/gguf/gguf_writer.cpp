@@ -19,7 +19,11 @@ std::string num(uint64_t v) { return std::to_string(v); }
 
 // The verifying re-read uses the default limits, so a spec they would reject is refused before
 // anything is written rather than reported as a failed verification.
-const OpenOptions kReadBack{};
+const OpenOptions kReadBack = [] {
+  OpenOptions o;
+  o.gguf_allow_invalid_utf8 = true;  // strings are written as the caller's bytes
+  return o;
+}();
 
 uint64_t scalar_mask(ValueType t) {
   const uint32_t n = value_type_size(t);
