@@ -7,8 +7,10 @@ row-divisibility fallbacks (Q5_0 / Q5_1 / Q8_0 / F16) where a row is not whole 2
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
+import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,20 +63,31 @@ class QuantizeResult:
                 "bits_per_weight": self.bits_per_weight, "types": dict(self.types)}
 
 
-def _source_gguf(src: Path, tmp_dir: Path) -> Path:
-    """src itself when it is a GGUF file; a Hugging Face LLaMA checkpoint directory (or a
-    safetensors file with config.json beside it) converted to an F32 GGUF in tmp_dir."""
-    from ._file import detect_format
+def _open_source(src: Path, dst: Path) -> Any:
+    """The opened source: src itself when it is a GGUF file; a Hugging Face LLaMA checkpoint
+    directory (or a safetensors file with config.json beside it) converted to an F32 GGUF.
+
+    The conversion is written (atomically, by the native writer) under a temp name marked like
+    the writer's own temps, `.NAME.mwt-tmp-XXXXXX` beside dst's target, then opened and unlinked
+    at once: the open file stays mapped, no directory is made, and a crash in the instant
+    between write and unlink leaves a marked file the next write to that directory removes."""
+    from ._file import detect_format, open as open_file
     from .convert_hf import hf_llama_to_gguf
 
     fmt = detect_format(src)
     if fmt == "gguf":
-        return src
+        return open_file(src)
     model_dir = src if src.is_dir() else src.parent
     if fmt.startswith("safetensors") and (model_dir / "config.json").is_file():
-        out = tmp_dir / "source-f32.gguf"
-        hf_llama_to_gguf(model_dir, out, dtype="F32")
-        return out
+        target = Path(os.path.realpath(dst))
+        suffix = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(6))
+        tmp = target.parent / f".{target.name}.mwt-tmp-{suffix}"
+        try:
+            hf_llama_to_gguf(model_dir, tmp, dtype="F32")
+            return open_file(tmp)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
     _raise("UNSUPPORTED_FORMAT",
            f"{src}: mwt quantize reads GGUF files and Hugging Face LLaMA checkpoints "
            f"(safetensors with config.json); this is {fmt}")
@@ -91,16 +104,17 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     ``allow_requantize=True``: they are dequantized first, which compounds the error, hence
     the opt-in), or a Hugging Face LLaMA checkpoint (directory with config.json and safetensors),
     which is first converted with :func:`mwt.convert_hf.hf_llama_to_gguf` at F32 into a
-    temporary file next to ``dst``. A file type whose rules fall back to a type mwt cannot
-    encode for some tensor (Q2_K / Q3_K rows that are not whole 256-value blocks get IQ4_NL)
-    raises :class:`mwt.UnsupportedFeatureError` naming the tensor before anything is encoded.
+    temporary file next to ``dst`` (unlinked as soon as it is open). A file type whose rules
+    fall back to a type mwt cannot encode for some tensor (Q2_K / Q3_K rows that are not whole
+    256-value blocks get IQ4_NL) raises :class:`mwt.UnsupportedFeatureError` naming the tensor
+    before anything is encoded.
     Metadata is copied with its types; ``general.file_type`` and
     ``general.quantization_version`` (2) are set. ``threads`` (default: the CPU count) is how
     many threads work on each tensor in turn, dequantizing it and then encoding parts of its
     rows in parallel; the bytes are the same for every count. The output is written
-    atomically: on any error ``dst`` is left as it was.
+    atomically by the native writer (the only file made; see docs/readers.md#writers-nothing-lost):
+    on any error ``dst`` is left as it was, and errors are :class:`mwt.MwtError` naming ``dst``.
     """
-    from ._file import open as open_file
     from ._quant import can_quantize, quantize
     from ._save import RawTensor, save_gguf
 
@@ -111,63 +125,66 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     ft_value = _native.file_type_from_name(file_type)
     dst_path = Path(dst)
     workers = max(1, threads if threads is not None else (os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(dir=dst_path.resolve().parent, prefix=".mwt-quantize-") as tmp:
-        with open_file(_source_gguf(Path(src), Path(tmp))) as wf:
-            plan = wf.plan_quantization(file_type)
-            names: List[str] = list(wf.tensors.keys())
-            tensors = [wf.tensors[n] for n in names]
-            for t in tensors:
-                if plan[t.name] != t.dtype and not can_quantize(plan[t.name]):
-                    _raise("UNSUPPORTED_FEATURE",
-                           f"{file_type} gives {t.name} (rows of {t.shape[-1]} values) the type "
-                           f"{plan[t.name]}, which mwt cannot encode")
-                if plan[t.name] != t.dtype and t.dtype not in ("F32", "F16", "BF16") \
-                        and not allow_requantize:
-                    _raise("UNSUPPORTED_FEATURE",
-                           f"{t.name} is already {t.dtype}; re-quantizing compounds the error "
-                           f"(pass allow_requantize=True / --allow-requantize to do it anyway)")
+    # Checked before any work so the error names the user's path, not an intermediate file.
+    out_dir = Path(os.path.realpath(dst_path)).parent
+    if not out_dir.is_dir():
+        _raise("IO", f"cannot write '{dst_path}': directory '{out_dir}' does not exist")
+    with _open_source(Path(src), dst_path) as wf:
+        plan = wf.plan_quantization(file_type)
+        names: List[str] = list(wf.tensors.keys())
+        tensors = [wf.tensors[n] for n in names]
+        for t in tensors:
+            if plan[t.name] != t.dtype and not can_quantize(plan[t.name]):
+                _raise("UNSUPPORTED_FEATURE",
+                       f"{file_type} gives {t.name} (rows of {t.shape[-1]} values) the type "
+                       f"{plan[t.name]}, which mwt cannot encode")
+            if plan[t.name] != t.dtype and t.dtype not in ("F32", "F16", "BF16") \
+                    and not allow_requantize:
+                _raise("UNSUPPORTED_FEATURE",
+                       f"{t.name} is already {t.dtype}; re-quantizing compounds the error "
+                       f"(pass allow_requantize=True / --allow-requantize to do it anyway)")
 
-            # One level of parallelism: the tensors one at a time, each one's dequantize on
-            # `workers` threads (the library's) and then its rows split into `workers`
-            # contiguous parts quantized side by side (the encoders are single-threaded; a row's
-            # bytes do not depend on the other rows, so the output is the same for any split).
-            # Measured no slower than a pool over the tensors, it holds one tensor's float32
-            # copy at a time instead of `workers`, and the last big tensor does not leave the
-            # other threads idle.
-            def encode(t: Any, pool: ThreadPoolExecutor) -> Any:
-                target = plan[t.name]
-                if target == t.dtype:
-                    return RawTensor(t.dtype, t.shape, np.asarray(t.raw()))
-                x = t.dequantize(threads=workers)
-                rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
-                n_parts = min(workers, rows.shape[0], max(1, rows.size // _MIN_PART_VALUES))
-                if n_parts == 1:
-                    return RawTensor(target, t.shape, quantize(x, target))
-                parts = np.array_split(rows, n_parts, axis=0)
-                coded = np.concatenate(list(pool.map(lambda p: quantize(p, target), parts)))
-                return RawTensor(target, t.shape, coded.reshape(x.shape[:-1] + coded.shape[-1:]))
+        # One level of parallelism: the tensors one at a time, each one's dequantize on
+        # `workers` threads (the library's) and then its rows split into `workers`
+        # contiguous parts quantized side by side (the encoders are single-threaded; a row's
+        # bytes do not depend on the other rows, so the output is the same for any split).
+        # Measured no slower than a pool over the tensors, it holds one tensor's float32
+        # copy at a time instead of `workers`, and the last big tensor does not leave the
+        # other threads idle.
+        def encode(t: Any, pool: ThreadPoolExecutor) -> Any:
+            target = plan[t.name]
+            if target == t.dtype:
+                return RawTensor(t.dtype, t.shape, np.asarray(t.raw()))
+            x = t.dequantize(threads=workers)
+            rows = x.reshape(-1, x.shape[-1]) if x.ndim else x.reshape(1, 1)
+            n_parts = min(workers, rows.shape[0], max(1, rows.size // _MIN_PART_VALUES))
+            if n_parts == 1:
+                return RawTensor(target, t.shape, quantize(x, target))
+            parts = np.array_split(rows, n_parts, axis=0)
+            coded = np.concatenate(list(pool.map(lambda p: quantize(p, target), parts)))
+            return RawTensor(target, t.shape, coded.reshape(x.shape[:-1] + coded.shape[-1:]))
 
-            out: Dict[str, Any] = {}
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for i, (name, t) in enumerate(zip(names, tensors)):
-                    out[name] = encode(t, pool)
-                    if progress is not None:
-                        progress(i + 1, len(names), name)
+        out: Dict[str, Any] = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for i, (name, t) in enumerate(zip(names, tensors)):
+                out[name] = encode(t, pool)
+                if progress is not None:
+                    progress(i + 1, len(names), name)
 
-            metadata = dict(wf.metadata)
-            types = dict(wf.metadata_types)
-            metadata["general.file_type"] = ft_value
-            types["general.file_type"] = "UINT32"
-            metadata["general.quantization_version"] = 2
-            types["general.quantization_version"] = "UINT32"
-            save_gguf(dst_path, out, metadata, metadata_types=types)
+        metadata = dict(wf.metadata)
+        types = dict(wf.metadata_types)
+        metadata["general.file_type"] = ft_value
+        types["general.file_type"] = "UINT32"
+        metadata["general.quantization_version"] = 2
+        types["general.quantization_version"] = "UINT32"
+        save_gguf(dst_path, out, metadata, metadata_types=types)
 
-            counts: Dict[str, int] = {}
-            for enc in out.values():
-                counts[enc.dtype] = counts.get(enc.dtype, 0) + 1
-            return QuantizeResult(
-                path=str(dst_path), file_type=file_type, tensors=len(names),
-                quantized=sum(1 for t in tensors if plan[t.name] != t.dtype),
-                bytes_in=sum(int(t.nbytes) for t in tensors),
-                bytes_out=sum(memoryview(enc.data).nbytes for enc in out.values()),
-                params=sum(int(t.numel) for t in tensors), types=counts)
+        counts: Dict[str, int] = {}
+        for enc in out.values():
+            counts[enc.dtype] = counts.get(enc.dtype, 0) + 1
+        return QuantizeResult(
+            path=str(dst_path), file_type=file_type, tensors=len(names),
+            quantized=sum(1 for t in tensors if plan[t.name] != t.dtype),
+            bytes_in=sum(int(t.nbytes) for t in tensors),
+            bytes_out=sum(memoryview(enc.data).nbytes for enc in out.values()),
+            params=sum(int(t.numel) for t in tensors), types=counts)

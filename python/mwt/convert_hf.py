@@ -14,7 +14,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["hf_llama_to_gguf", "permute_qk", "unpermute_qk", "f32_to_bf16_bits", "FILE_TYPES"]
+__all__ = ["hf_llama_to_gguf", "permute_qk", "unpermute_qk", "f32_to_bf16_bits", "FILE_TYPES",
+           "SUPPORTED_MODEL_TYPES"]
+
+# config.json model_type values this converter maps to GGUF (tensor names and metadata keys).
+SUPPORTED_MODEL_TYPES = ("llama",)
 
 # general.file_type values (llama_ftype) for the output dtypes this converter writes.
 FILE_TYPES = {"F32": 0, "F16": 1, "BF16": 32}
@@ -139,8 +143,12 @@ def hf_llama_to_gguf(src_dir: str | os.PathLike[str], dst_path: str | os.PathLik
         raise ValueError(f"dtype must be one of {sorted(FILE_TYPES)}, not {dtype!r}")
     src, dst = Path(src_dir), Path(dst_path)
     cfg = json.loads((src / "config.json").read_text(encoding="utf-8"))
-    if cfg.get("model_type") != "llama":
-        raise ValueError(f"model_type {cfg.get('model_type')!r} is not 'llama'")
+    if cfg.get("model_type") not in SUPPORTED_MODEL_TYPES:
+        from ._errors import _raise
+
+        _raise("UNSUPPORTED_FEATURE",
+               f"{src / 'config.json'}: model family (model_type) {cfg.get('model_type')!r} is "
+               f"not supported; mwt converts " + ", ".join(SUPPORTED_MODEL_TYPES))
 
     hidden = int(_config_value(cfg, "hidden_size"))
     n_head = int(_config_value(cfg, "num_attention_heads"))

@@ -215,6 +215,7 @@ def test_rejects_what_it_cannot_convert(hf_model, tmp_path):
     bad = tmp_path / "notllama"
     bad.mkdir()
     (bad / "config.json").write_text(json.dumps(dict(cfg, model_type="gpt2")))
-    with pytest.raises(ValueError, match="llama"):
+    # An unsupported family is a clean mwt error naming it and the supported ones.
+    with pytest.raises(mwt.UnsupportedFeatureError, match="'gpt2'.*supported; mwt converts llama"):
         hf_llama_to_gguf(bad, tmp_path / "y.gguf")
     assert not (tmp_path / "y.gguf").exists()

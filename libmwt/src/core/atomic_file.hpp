@@ -1,7 +1,10 @@
-// AtomicFile: write a new file beside the destination and rename it over the destination only
-// on commit(). Every write is checked (short writes, EINTR); commit fsyncs the file, checks
-// close, renames, and fsyncs the directory. If commit() is never reached the temp file is
-// removed and the destination is untouched.
+// AtomicFile: write a new file in the destination's directory and make it the destination only
+// on commit(). The file is an unnamed O_TMPFILE where the filesystem has them (a crash leaves
+// nothing), else a named `.NAME.mwt-tmp-XXXXXX`; a named temp left by a crash is removed by the
+// next AtomicFile in that directory. Every write is checked (short writes, EINTR); commit fsyncs
+// the file, runs the caller's verification on it, links or renames it into place and fsyncs the
+// directory. A destination that exists and is not a regular file is refused; a symlink
+// destination is written through to its target (docs/readers.md#writers-nothing-lost).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -10,17 +13,20 @@ namespace mwt::detail {
 
 class AtomicFile {
  public:
-  explicit AtomicFile(const std::string& dest);  // Error(IO) if the temp file cannot be made
-  ~AtomicFile();                                 // unlinks the temp file unless committed
+  explicit AtomicFile(const std::string& dest);  // Error(IO) if dest is refused or unwritable
+  ~AtomicFile();                                 // discards the temp file unless committed
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   void write(const void* data, uint64_t n);  // Error(IO) on failure
   void write_zeros(uint64_t n);
   uint64_t written() const noexcept { return written_; }
+  // A path that opens the temp file while it is being written (for O_TMPFILE: /proc/self/fd/N).
   const std::string& temp_path() const noexcept { return tmp_; }
-  // fsync + close + fchmod 0644 (umask applied) + rename + fsync(dir). Error(IO) on failure.
-  // `verify` runs on the finished temp file before the rename; a throw from it aborts the commit.
+  // The file the destination resolves to (the final target when dest is a symlink).
+  const std::string& target() const noexcept { return target_; }
+  // fsync + fchmod 0666 & ~umask, then `verify(temp_path())` on the finished file (a throw from it
+  // aborts the commit), then link/rename into place + fsync(dir) + close. Error(IO) on failure.
   template <typename F>
   void commit(F&& verify) {
     finish_file();
@@ -35,9 +41,13 @@ class AtomicFile {
  private:
   void finish_file();
   void publish();
-  std::string dest_;
+  void link_unnamed();
+  std::string dest_;    // as given, for messages
+  std::string target_;  // resolved final path
+  std::string dir_;
   std::string tmp_;
   int fd_ = -1;
+  bool unnamed_ = false;  // O_TMPFILE: tmp_ is /proc/self/fd/N and nothing to unlink
   uint64_t written_ = 0;
   bool committed_ = false;
 };

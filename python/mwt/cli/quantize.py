@@ -61,9 +61,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     bar: Optional[ProgressBar] = ProgressBar(sys.stderr, f"quantize {args.type}") if show else None
-    result = quantize_file(args.input, args.output, args.type,
-                           allow_requantize=args.allow_requantize, threads=args.threads,
-                           progress=bar)
+    try:
+        result = quantize_file(args.input, args.output, args.type,
+                               allow_requantize=args.allow_requantize, threads=args.threads,
+                               progress=bar)
+    except OSError as e:
+        # A Python-side OS error (reading a config.json, say) becomes an mwt IO error naming
+        # both paths, so the CLI prints it cleanly (and as JSON under --json).
+        from .._errors import _raise
+
+        _raise("IO", f"mwt quantize {args.input} -> {args.output}: {e}")
     if args.json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
         return 0
