@@ -12,7 +12,7 @@ The compiled module ``mwt._native`` is private.
 from . import _errors, _native
 from ._dtypes import DTypeInfo, convert_from_f32, convert_to_f32, dtype_info
 from ._errors import *  # noqa: F403 - MwtError, error_class and one class per error code
-from ._errors import OverflowError as OverflowError  # noqa: A004 - deprecated alias of SizeOverflowError
+from ._errors import OverflowError as OverflowError  # noqa: A004 - old SizeOverflowError
 from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.open is the API
 from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quantize
 from ._quantize_file import QUANTIZE_FILE_TYPES, QuantizeResult, quantize_file
