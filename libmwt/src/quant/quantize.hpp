@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
+#include "core/isa.hpp"
 
 namespace mwt::detail {
 
@@ -35,6 +36,22 @@ bool can_quantize(DType type) noexcept;
 // src and dst must not overlap.
 void quantize_scalar(DType type, const float* src, uint64_t n, uint8_t* dst, uint64_t dst_bytes,
                      const float* weights = nullptr, uint64_t row_len = 0);
+
+// The dispatching encoder the C ABI uses: quantize_scalar's contract, errors and output bytes,
+// with the active ISA's encoder kernel where the type-traits table has one (else the scalar
+// encoder), on up to n_threads threads (0 = default_thread_count(), core/thread_split.hpp).
+// Threads take contiguous ranges of whole blocks (of whole rows when weights are given), each
+// block coded from its own values alone, so the bytes are the same for every thread count and
+// ISA (tests/cpp/test_quantize_simd.cpp). The arguments, the finiteness of the input and the
+// weights are all checked before any byte is written.
+void quantize(DType type, const float* src, uint64_t n, uint8_t* dst, uint64_t dst_bytes,
+              const float* weights = nullptr, uint64_t row_len = 0, unsigned n_threads = 0);
+
+// As quantize with an explicit ISA and exactly min(parts, units) threads (units: blocks, or
+// rows with weights), whatever the size; for tests and benchmarks. UNSUPPORTED_FEATURE when the
+// ISA is avx2 and this CPU cannot run it.
+void quantize_split(Isa isa, DType type, const float* src, uint64_t n, uint8_t* dst,
+                    uint64_t dst_bytes, const float* weights, uint64_t row_len, unsigned parts);
 
 namespace quant {
 

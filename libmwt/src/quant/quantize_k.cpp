@@ -62,10 +62,15 @@ float to_f16_value(double v) noexcept {
   return f16_to_f32(f32_to_f16(static_cast<float>(v)));
 }
 
-// Nearest integer of v within [lo, hi] (halves away from zero; v is finite).
+// Nearest integer of v within [lo, hi] (halves away from zero; v is finite): std::lround's
+// result, computed inline (the truncation and v - t are exact for |v| <= 128).
 int round_clamped(double v, int lo, int hi) noexcept {
   v = std::clamp(v, static_cast<double>(lo), static_cast<double>(hi));
-  return static_cast<int>(std::lround(v));
+  int t = static_cast<int>(v);
+  const double f = v - static_cast<double>(t);
+  if (f >= 0.5) ++t;
+  if (f <= -0.5) --t;
+  return t;
 }
 
 // Weighted sum of squared differences between x and a * q + b over the sub-block.

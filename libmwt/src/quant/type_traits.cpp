@@ -67,27 +67,29 @@ void f32_to_floats(const float* src, uint8_t* dst, uint64_t n, const float*, uin
 // layout's stride.
 template <class B, BlockDecoder D>
 consteval TypeTraits decoder_only() {
-  return {B::kType, decode_blocks<B, D>, nullptr, EncodeInput::Finite, nullptr};
+  return {B::kType, decode_blocks<B, D>, nullptr, EncodeInput::Finite, nullptr, nullptr};
 }
 template <class B, BlockDecoder D, BlockEncoder E>
 consteval TypeTraits block_codec() {
-  return {B::kType, decode_blocks<B, D>, encode_blocks<B, E>, EncodeInput::Finite, nullptr};
+  return {B::kType, decode_blocks<B, D>, encode_blocks<B, E>, EncodeInput::Finite, nullptr,
+          nullptr};
 }
 template <class B, BlockDecoder D, WeightedBlockEncoder E>
 consteval TypeTraits weighted_codec() {
-  return {B::kType, decode_blocks<B, D>, encode_weighted_blocks<B, E>, EncodeInput::Weighted,
-          nullptr};
+  return {
+      B::kType, decode_blocks<B, D>, encode_weighted_blocks<B, E>, EncodeInput::Weighted, nullptr,
+      nullptr};
 }
 template <DType T>
 consteval TypeTraits float_decoder() {
-  return {T, floats_to_f32<T>, nullptr, EncodeInput::Any, nullptr};
+  return {T, floats_to_f32<T>, nullptr, EncodeInput::Any, nullptr, nullptr};
 }
 template <DType T>
 consteval TypeTraits float_codec() {
-  return {T, floats_to_f32<T>, f32_to_floats<T>, EncodeInput::Any, nullptr};
+  return {T, floats_to_f32<T>, f32_to_floats<T>, EncodeInput::Any, nullptr, nullptr};
 }
 consteval TypeTraits integer_decoder(DType t, RowDecoder decode) {
-  return {t, decode, nullptr, EncodeInput::Finite, nullptr};
+  return {t, decode, nullptr, EncodeInput::Finite, nullptr, nullptr};
 }
 
 // Not here: Q1_0, Q2_0 (the gguf-py oracle cannot decode them yet), the activation-only Q8_1 and
@@ -175,6 +177,10 @@ Table build() noexcept {
     for (uint32_t k = 0; k < list->count; ++k)
       if (TypeTraits* row = find_row(t.rows, list->entries[k].type))
         row->avx2 = list->entries[k].kernel;
+  const kernels::EncoderList& enc = kernels::avx2::kLegacyEncoders;
+  for (uint32_t k = 0; k < enc.count; ++k)
+    if (TypeTraits* row = find_row(t.rows, enc.entries[k].type))
+      if (row->from_float != nullptr) row->avx2_encode = enc.entries[k].kernel;
 #endif
   return t;
 }

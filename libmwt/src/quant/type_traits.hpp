@@ -1,14 +1,15 @@
 // The quant type-traits table (ggml's type_traits idea): one row per dtype mwt can decode or
 // encode, through which every codec of that type is found: the scalar reference decoder, the
-// scalar encoder and the dequantization kernel of each ISA. can_dequantize / can_quantize,
-// dequantize_scalar, quantize_scalar and the dispatching dequantize all look a type up here;
-// no other file lists which types have which codec. Block sizes stay in the dtype table
-// (core/dtype.hpp), block layouts in quant/blocks.hpp.
+// scalar encoder, and the dequantization kernel and the encoder kernel of each ISA. can_dequantize
+// / can_quantize, dequantize_scalar, quantize_scalar and the dispatching dequantize and quantize
+// all look a type up here; no other file lists which types have which codec. Block sizes stay in
+// the dtype table (core/dtype.hpp), block layouts in quant/blocks.hpp.
 #pragma once
 #include <cstdint>
 
 #include "core/dtype.hpp"
 #include "quant/dequantize.hpp"
+#include "quant/kernel_table.hpp"
 
 namespace mwt::detail::quant {
 
@@ -18,8 +19,7 @@ using RowDecoder = kernels::DequantKernel;
 
 // Encodes n_blocks whole blocks of src into dst. w is nullptr or row_len importance weights
 // applied to each row of row_len values (only EncodeInput::Weighted rows are given any).
-using RowEncoder = void (*)(const float* src, uint8_t* dst, uint64_t n_blocks, const float* w,
-                            uint64_t row_len);
+using RowEncoder = kernels::EncodeKernel;
 
 // What a row's encoder accepts; quantize_scalar checks the input against it first.
 enum class EncodeInput : uint8_t {
@@ -34,6 +34,7 @@ struct TypeTraits {
   RowEncoder from_float;        // scalar encoder; nullptr: cannot quantize
   EncodeInput input;            // meaningful with from_float only
   kernels::DequantKernel avx2;  // from the quant/x86_avx2/ lists; nullptr: none or not built
+  RowEncoder avx2_encode;       // likewise; byte-identical to from_float
 };
 
 // The row of `type`, or nullptr when mwt has neither a decoder nor an encoder for it. The ISA
