@@ -42,6 +42,29 @@
  * - mwt_writer: not thread-safe: one thread at a time per writer. Distinct writers are
  *   independent (writing to distinct paths). Borrowed tensor data must stay unchanged until
  *   mwt_writer_write returns.
+ *
+ * Mapped files
+ * - mwt_file_open maps each file read-only and shared (MAP_SHARED), as numpy.memmap does: the
+ *   pointers it hands out (mwt_file_tensor_data, metadata strings and arrays) read the file
+ *   itself. A file another process rewrites in place shows the new bytes; a file that shrinks
+ *   (truncated, or rewritten through O_TRUNC) makes any read of a page past its new end raise
+ *   SIGBUS, which kills the process. Replacing a file by rename() (as mwt_writer_write does) is
+ *   safe: the map keeps the old file. For files that may change under a reader, set the option
+ *   MWT_OPT_IO_MMAP to 0: the file is read into private memory instead (at the cost of that
+ *   memory and the read time), and later changes cannot reach it.
+ * - libmwt's own reads of mapped data are guarded: mwt_dequantize*, mwt_convert_*, mwt_quantize*,
+ *   mwt_file_metadata_copy_array, mwt_file_quantization, mwt_writer_write, mwt_detect_format and
+ *   mwt_file_open itself, when the bytes they read lie in a map of an open mwt_file, return
+ *   MWT_E_IO naming the file and "changed while mapped" instead of dying, and so does every later
+ *   such call over that map (its pages past the fault then read as zeros; mwt_writer_write
+ *   publishes nothing). Reads by the caller through the pointers above are not guarded: they are
+ *   the caller's, as with any mmap. The guard is a SIGBUS handler (sigaction, SA_SIGINFO |
+ *   SA_ONSTACK) installed when the first file is mapped; it handles only faults inside mwt's maps
+ *   on a thread inside one of those calls, and hands every other SIGBUS to the handler installed
+ *   before it (the default action included). A host that installs its own SIGBUS handler later must
+ *   chain to the previous one (the one sigaction returns) or mwt's reads of a shrunk file die as
+ *   unguarded ones do. Off switch: the environment variable MWT_NO_SIGBUS_GUARD set to anything but
+ *   "" or "0" when the first file is mapped (read once per process) installs no handler.
  */
 #ifndef MWT_H
 #define MWT_H
@@ -304,6 +327,7 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
 #define MWT_OPT_GGUF_STRICT_BOOL "gguf.strict_bool"
 #define MWT_OPT_GGUF_CONTIGUOUS "gguf.contiguous"
 #define MWT_OPT_GGUF_ALLOW_INVALID_UTF8 "gguf.allow_invalid_utf8"
+#define MWT_OPT_IO_MMAP "io.mmap"
 
 /* Every option once, with its default and accepted range; the library's option table is
  * generated from this list. X(ID, KEY, KIND, DEFAULT, MIN, MAX, "meaning"): KEY is MWT_OPT_<ID>;
@@ -336,7 +360,10 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
     "0: gaps between tensors give a warning")                                                     \
   X(GGUF_ALLOW_INVALID_UTF8, MWT_OPT_GGUF_ALLOW_INVALID_UTF8, FLAG, 0, 0, 1,                      \
     "0: a key, tensor name or string value that is not UTF-8 is MWT_E_BAD_ENCODING; "             \
-    "1: such strings are accepted as raw bytes")
+    "1: such strings are accepted as raw bytes")                                                  \
+  X(IO_MMAP, MWT_OPT_IO_MMAP, FLAG, 1, 0, 1,                                                      \
+    "1: files are memory-mapped (zero-copy views; see \"Mapped files\" above); "                  \
+    "0: each file is read into private memory (pread), so later changes cannot reach it")
 
 typedef struct mwt_options mwt_options;
 /* A handle holding every key's DEFAULT. */
@@ -378,8 +405,9 @@ typedef struct mwt_file mwt_file;
 
 /* Open and fully validate a weight file (GGUF, safetensors), a model.safetensors.index.json
  * or a directory of safetensors shards. options may be NULL (defaults). On success *out owns
- * the file; tensor data are zero-copy views into a memory map. Formats mwt recognises but does
- * not read yet give MWT_E_UNSUPPORTED_FORMAT naming them. */
+ * the file; tensor data are zero-copy views into a memory map (see "Mapped files" above), or
+ * into private memory with MWT_OPT_IO_MMAP 0. Formats mwt recognises but does not read yet
+ * give MWT_E_UNSUPPORTED_FORMAT naming them. */
 MWT_API MWT_NODISCARD mwt_status* mwt_file_open(const char* path, const mwt_options* options,
                                                 mwt_file** out);
 MWT_API void mwt_file_free(mwt_file* file);

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "capi/barrier.hpp"
+#include "core/sigbus_guard.hpp"
 #include "formats/open.hpp"
 
 namespace {
@@ -116,7 +117,8 @@ MWT_API mwt_status* mwt_detect_format(const char* path, mwt_format* out) {
   MWT_API_BEGIN
   if (path == nullptr) bad_argument("mwt_detect_format", "path is NULL");
   require_out(out, "mwt_detect_format", "out");
-  *out = static_cast<mwt_format>(mwt::detail::detect_format(path));
+  mwt::detail::run_guarded(  // the sniff reads a map (mwt.h, "Mapped files")
+      [&] { *out = static_cast<mwt_format>(mwt::detail::detect_format(path)); });
   MWT_API_END
 }
 
@@ -136,7 +138,8 @@ MWT_API mwt_status* mwt_file_open(const char* path, const mwt_options* options, 
   require_out(out, "mwt_file_open", "out");
   const mwt::detail::OpenOptions opts = options ? options->opts : mwt::detail::OpenOptions{};
   auto handle = std::make_unique<mwt_file>();
-  handle->wf = mwt::detail::open_weight_file(path, opts);
+  // Guarded: the readers parse headers straight from the map (mwt.h, "Mapped files").
+  mwt::detail::run_guarded([&] { handle->wf = mwt::detail::open_weight_file(path, opts); });
   *out = handle.release();
   MWT_API_END
 }
@@ -273,7 +276,9 @@ MWT_API mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
   require_out(out, fn, "out");
   // count * size fits: the reader validated the array's bytes against the file size.
   const uint64_t bytes = count * mwt::detail::value_type_size(e.value.elem_type);
-  std::memcpy(out, e.value.array_data, static_cast<size_t>(bytes));
+  mwt::detail::run_guarded(  // array_data is a view into the map
+      [&] { std::memcpy(out, e.value.array_data, static_cast<size_t>(bytes)); });
+  mwt::detail::require_unchanged(e.value.array_data, bytes);
   MWT_API_END
 }
 

@@ -37,6 +37,7 @@ constexpr Member member_of(KeyId id) {
     case KeyId::GGUF_STRICT_BOOL: return {nullptr, &OpenOptions::gguf_strict_bool};
     case KeyId::GGUF_CONTIGUOUS: return {nullptr, &OpenOptions::gguf_contiguous};
     case KeyId::GGUF_ALLOW_INVALID_UTF8: return {nullptr, &OpenOptions::gguf_allow_invalid_utf8};
+    case KeyId::IO_MMAP: return {nullptr, &OpenOptions::io_mmap};
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
 #include "core/isa.hpp"
+#include "core/sigbus_guard.hpp"
 #include "quant/dequant_scalar.hpp"
 #include "quant/dequantize.hpp"
 #include "quant/quantize.hpp"
@@ -30,11 +31,28 @@ void dequantize_checked(const char* function, mwt_dtype dtype, const void* src, 
   const auto s0 = reinterpret_cast<uintptr_t>(src), d0 = reinterpret_cast<uintptr_t>(dst);
   if (n > 0 && src_bytes > 0 && s0 < end_of(d0, n, sizeof(float)) && d0 < end_of(s0, src_bytes, 1))
     mwt::capi::bad_argument(function, "src and dst overlap");
-  // The active ISA's kernel where there is one (quant/dequantize.hpp), else the scalar decoder.
-  mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
-                                   static_cast<const uint8_t*>(src),
-                                   static_cast<uint64_t>(src_bytes), dst, static_cast<uint64_t>(n),
-                                   static_cast<unsigned>(n_threads));
+  // The active ISA's kernel where there is one (quant/dequantize.hpp), else the scalar decoder;
+  // guarded, as src may be a view into a mapped file (mwt.h, "Mapped files").
+  mwt::detail::run_guarded([&] {
+    mwt::detail::kernels::dequantize(static_cast<mwt::detail::DType>(dtype),
+                                     static_cast<const uint8_t*>(src),
+                                     static_cast<uint64_t>(src_bytes), dst,
+                                     static_cast<uint64_t>(n), static_cast<unsigned>(n_threads));
+  });
+  mwt::detail::require_unchanged(src, src_bytes);
+}
+
+// quantize over src (n floats) and weights (row_len floats), which may be views into a
+// mapped file: guarded as dequantize_checked is.
+void quantize_guarded(mwt_dtype dtype, const float* src, size_t n, void* dst, size_t dst_bytes,
+                      const float* weights, size_t row_len) {
+  mwt::detail::run_guarded([&] {
+    mwt::detail::quantize(static_cast<mwt::detail::DType>(dtype), src, static_cast<uint64_t>(n),
+                          static_cast<uint8_t*>(dst), static_cast<uint64_t>(dst_bytes), weights,
+                          static_cast<uint64_t>(row_len));
+  });
+  mwt::detail::require_unchanged(src, static_cast<uint64_t>(n) * sizeof(float));
+  mwt::detail::require_unchanged(weights, static_cast<uint64_t>(row_len) * sizeof(float));
 }
 
 }  // namespace
@@ -66,9 +84,7 @@ MWT_API mwt_status* mwt_quantize(mwt_dtype dtype, const float* src, size_t n, vo
   MWT_API_BEGIN
   if (n > 0 && src == nullptr) mwt::capi::bad_argument("mwt_quantize", "src is NULL");
   if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_quantize", "dst is NULL");
-  mwt::detail::quantize_scalar(static_cast<mwt::detail::DType>(dtype), src,
-                               static_cast<uint64_t>(n), static_cast<uint8_t*>(dst),
-                               static_cast<uint64_t>(dst_bytes));
+  quantize_guarded(dtype, src, n, dst, dst_bytes, nullptr, 0);
   MWT_API_END
 }
 
@@ -79,10 +95,7 @@ MWT_API mwt_status* mwt_quantize_weighted(mwt_dtype dtype, const float* src, siz
   if (n > 0 && dst == nullptr) mwt::capi::bad_argument("mwt_quantize_weighted", "dst is NULL");
   if (weights == nullptr && row_len != 0)
     mwt::capi::bad_argument("mwt_quantize_weighted", "weights is NULL with row_len > 0");
-  mwt::detail::quantize_scalar(static_cast<mwt::detail::DType>(dtype), src,
-                               static_cast<uint64_t>(n), static_cast<uint8_t*>(dst),
-                               static_cast<uint64_t>(dst_bytes), weights,
-                               static_cast<uint64_t>(row_len));
+  quantize_guarded(dtype, src, n, dst, dst_bytes, weights, row_len);
   MWT_API_END
 }
 

@@ -9,6 +9,7 @@
 
 #include "analysis/ftype.hpp"
 #include "capi/barrier.hpp"
+#include "core/sigbus_guard.hpp"
 
 extern "C" {
 
@@ -19,7 +20,11 @@ MWT_API mwt_status* mwt_file_quantization(const mwt_file* file, char** json, siz
   mwt::capi::require_out(len, "mwt_file_quantization", "len");
   *json = nullptr;
   *len = 0;
-  const std::string text = mwt::detail::analysis::quantization_report_json(wf);
+  // Guarded: the report reads samples of the tensors' data from the maps.
+  std::string text;
+  mwt::detail::run_guarded([&] { text = mwt::detail::analysis::quantization_report_json(wf); });
+  for (const auto& shard : wf.files)
+    if (shard) shard->require_unchanged();
   char* copy = static_cast<char*>(std::malloc(text.size() + 1));
   if (copy == nullptr) throw std::bad_alloc();
   std::memcpy(copy, text.c_str(), text.size() + 1);

@@ -1,10 +1,12 @@
 // C ABI: library version, the dtype table and float conversions.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "capi/barrier.hpp"
 #include "core/dtype.hpp"
 #include "core/float_convert.hpp"
+#include "core/sigbus_guard.hpp"
 
 namespace {
 
@@ -24,7 +26,16 @@ mwt_status* convert_checked(const char* function,
   MWT_API_BEGIN
   if (n > 0 && src == nullptr) mwt::capi::bad_argument(function, "src is NULL");
   if (n > 0 && dst == nullptr) mwt::capi::bad_argument(function, "dst is NULL");
-  convert(static_cast<DType>(dtype), src, static_cast<uint64_t>(n), dst);
+  // Guarded: src may be a view into a mapped file (mwt.h, "Mapped files").
+  mwt::detail::run_guarded([&] { convert(static_cast<DType>(dtype), src, n, dst); });
+  uint64_t src_bytes = static_cast<uint64_t>(n) * sizeof(float);
+  if constexpr (!std::is_same_v<Src, float>) {
+    const DTypeInfo* info = info_of(dtype);  // valid: convert accepted it
+    src_bytes = info != nullptr && info->block_elems > 0
+                    ? static_cast<uint64_t>(n) / info->block_elems * info->block_bytes
+                    : 0;
+  }
+  mwt::detail::require_unchanged(src, src_bytes);
   MWT_API_END
 }
 

@@ -10,6 +10,7 @@
 #include "capi/barrier.hpp"
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
+#include "core/sigbus_guard.hpp"
 #include "formats/registry.hpp"
 
 using mwt::capi::bad_argument;
@@ -269,7 +270,9 @@ MWT_API mwt_status* mwt_writer_write(mwt_writer* w, const char* path) {
   MWT_API_BEGIN
   mwt_writer& wr = writer_of(w, "mwt_writer_write");
   if (path == nullptr) bad_argument("mwt_writer_write", "path is NULL");
-  wr.rules.write(wr.spec, path);
+  // Guarded: borrowed tensor data may be views into a mapped file (mwt.h, "Mapped files").
+  mwt::detail::run_guarded([&] { wr.rules.write(wr.spec, path); });
+  for (const auto& t : wr.spec.tensors) mwt::detail::require_unchanged(t.data, t.nbytes);
   MWT_API_END
 }
 

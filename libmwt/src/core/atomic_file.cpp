@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/sigbus_guard.hpp"
 
 namespace mwt::detail {
 namespace {
@@ -128,7 +129,8 @@ std::string random_suffix() {
 
 }  // namespace
 
-AtomicFile::AtomicFile(const std::string& dest) : dest_(dest) {
+AtomicFile::AtomicFile(const std::string& dest)
+    : dest_(dest), sigbus_faults_(sigbus_fault_count()) {
   if (base_of(dest).empty())
     fail(Code::ARGUMENT, "destination path '" + escape_for_message(dest) + "' names no file");
   struct timespec start;
@@ -226,6 +228,7 @@ void AtomicFile::link_unnamed() {
 }
 
 void AtomicFile::publish() {
+  if (sigbus_fault_count() != sigbus_faults_) fail_changed_while_mapped();  // nothing published
   if (unnamed_) {
     link_unnamed();
   } else if (::rename(tmp_.c_str(), target_.c_str()) != 0) {

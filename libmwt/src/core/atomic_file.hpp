@@ -50,6 +50,9 @@ class AtomicFile {
   bool unnamed_ = false;  // O_TMPFILE: tmp_ is /proc/self/fd/N and nothing to unlink
   uint64_t written_ = 0;
   bool committed_ = false;
+  // This thread's SIGBUS-guard fault count at construction: a fault recovered while the file
+  // was written means some of its bytes came from a shrunk map, and publish() refuses it.
+  uint32_t sigbus_faults_;
 };
 
 }  // namespace mwt::detail

@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "core/sigbus_guard.hpp"
 
 namespace mwt::detail {
 namespace {
@@ -76,22 +77,44 @@ const uint8_t* map_fd(int fd, uint64_t size, const std::string& path) {
   return static_cast<const uint8_t*>(p);
 }
 
+// Reads bytes [offset, offset + n) of fd into out; a short file is Error(TRUNCATED).
+void pread_all(int fd, uint64_t offset, uint64_t n, uint8_t* out, const std::string& path) {
+  uint64_t done = 0;
+  while (done < n) {
+    const ssize_t r =
+        ::pread(fd, out + done, static_cast<size_t>(n - done), static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0)
+      fail(Code::IO, "cannot read " + quoted(path) + ": " + std::strerror(errno), offset + done);
+    if (r == 0)
+      fail(Code::TRUNCATED, quoted(path) + " ended early (it shrank while being read)",
+           offset + done);
+    done += static_cast<uint64_t>(r);
+  }
+}
+
 }  // namespace
 
-std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path, bool map) {
   struct stat st {};
   const int fd = open_regular(path, st);
-  std::shared_ptr<MappedFile> f(new MappedFile());
-  f->path_ = path;
-  f->size_ = static_cast<uint64_t>(st.st_size);
-  if (f->size_ > 0) {
-    try {
+  std::shared_ptr<MappedFile> f;
+  try {
+    f.reset(new MappedFile());
+    f->path_ = path;
+    f->size_ = static_cast<uint64_t>(st.st_size);
+    if (f->size_ > 0 && map) {
       f->data_ = map_fd(fd, f->size_, path);
-    } catch (...) {
-      ::close(fd);
-      throw;
+      f->mapped_ = true;
+      f->guard_slot_ = register_mapping(f->data_, f->size_, f->path_);
+    } else if (f->size_ > 0) {
+      f->owned_.resize(static_cast<size_t>(f->size_));
+      pread_all(fd, 0, f->size_, f->owned_.data(), path);
+      f->data_ = f->owned_.data();
     }
-    f->mapped_ = true;
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   ::close(fd);  // the mapping stays valid without the descriptor
   return f;
@@ -179,13 +202,20 @@ void MappedFile::map_now() const {
     }
   }
   try {
-    data_ = map_fd(fd, size_, path_);
+    if (private_) {
+      owned_.resize(static_cast<size_t>(size_));
+      pread_all(fd, 0, size_, owned_.data(), path_);
+      data_ = owned_.data();
+    } else {
+      data_ = map_fd(fd, size_, path_);
+      mapped_ = true;
+      guard_slot_ = register_mapping(data_, size_, path_);
+    }
   } catch (...) {
     if (own_fd) ::close(fd);
     throw;
   }
   if (own_fd) ::close(fd);
-  mapped_ = true;
 }
 
 const uint8_t* MappedFile::data() const {
@@ -214,21 +244,16 @@ void MappedFile::read_into(uint64_t offset, uint64_t n, uint8_t* out) const {
          offset);
   if (n == 0) return;
   if (!deferred_ || fd_ < 0) {
-    std::memcpy(out, data() + offset, static_cast<size_t>(n));
+    const uint8_t* src = data() + offset;
+    run_guarded([&] { std::memcpy(out, src, static_cast<size_t>(n)); });
+    if (mapped_) mwt::detail::require_unchanged(src, n);
     return;
   }
-  uint64_t done = 0;
-  while (done < n) {
-    const ssize_t r =
-        ::pread(fd_, out + done, static_cast<size_t>(n - done), static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0)
-      fail(Code::IO, "cannot read " + quoted(path_) + ": " + std::strerror(errno), offset + done);
-    if (r == 0)
-      fail(Code::TRUNCATED, quoted(path_) + " ended early (it shrank while being read)",
-           offset + done);
-    done += static_cast<uint64_t>(r);
-  }
+  pread_all(fd_, offset, n, out, path_);
+}
+
+void MappedFile::require_unchanged() const {
+  if (mapped_) mwt::detail::require_unchanged(data_, size_);
 }
 
 void MappedFile::release_descriptor() const noexcept {
@@ -239,6 +264,7 @@ void MappedFile::release_descriptor() const noexcept {
 }
 
 MappedFile::~MappedFile() {
+  unregister_mapping(guard_slot_);  // before the range can be mapped again by anyone
   if (mapped_) ::munmap(const_cast<uint8_t*>(data_), static_cast<size_t>(size_));
   if (fd_ >= 0) ::close(fd_);
 }

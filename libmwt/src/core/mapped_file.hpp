@@ -5,7 +5,13 @@
 // only need a header read it with read(), so listing the tensors of a 30-shard checkpoint costs
 // no mmap/munmap (which serialise on the process's address-space lock). The first data() call
 // re-opens the path and maps it only if it is still the same file (device, inode, size, mtime).
+//
+// Every map is registered with the SIGBUS guard (core/sigbus_guard.hpp), so libmwt's guarded
+// reads of a file that shrinks under them fail with Error(IO) instead of killing the process.
+// A file opened with map = false (option io.mmap 0) is read into private memory instead: later
+// changes to the file cannot reach the bytes already read.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -22,7 +28,9 @@ class MappedFile {
   // Throws Error(IO) naming the path and errno text on failure. An empty file maps to size 0.
   // Only regular files are read: a FIFO, socket, device or directory is refused with Error(IO)
   // naming what it is, without blocking (opened O_NONBLOCK and checked with fstat first).
-  static std::shared_ptr<MappedFile> open(const std::string& path);
+  // map = false reads the whole file into private memory (pread) instead of mapping it; a file
+  // that shrinks while being read is Error(TRUNCATED).
+  static std::shared_ptr<MappedFile> open(const std::string& path, bool map = true);
   // Opens and stats the file but maps nothing yet (see above). Error(IO) as open().
   static std::shared_ptr<MappedFile> open_deferred(const std::string& path);
   // Opens `name` below the directory `dirfd` as open_deferred() does, resolved by the kernel in
@@ -55,6 +63,12 @@ class MappedFile {
   void read_into(uint64_t offset, uint64_t n, uint8_t* dst) const;
   // Closes the descriptor a deferred file keeps for read(); data() re-opens by path.
   void release_descriptor() const noexcept;
+  // A deferred file, not yet shared: data() will read the file into private memory instead of
+  // mapping it (as open() with map = false).
+  void read_instead_of_mapping() noexcept { private_ = true; }
+  // Error(IO) "... changed while mapped" when the map has lost pages to a SIGBUS the guard
+  // recovered (the file shrank under a guarded read); nothing for unmapped or private data.
+  void require_unchanged() const;
 
  private:
   MappedFile() = default;
@@ -67,9 +81,13 @@ class MappedFile {
   mutable const uint8_t* data_ = nullptr;
   uint64_t size_ = 0;
   std::string path_;
-  std::vector<uint8_t> owned_;  // from_bytes only
-  mutable bool mapped_ = false;
+  mutable std::vector<uint8_t> owned_;  // from_bytes and private (not mapped) files
+  // Atomic: require_unchanged() reads it while another thread may be in map_now() (found by
+  // ThreadSanitizer, tests/cpp/test_concurrency.cpp); set after data_, so true means data_ is set.
+  mutable std::atomic<bool> mapped_{false};
+  mutable int guard_slot_ = -1;  // the map's slot in the SIGBUS guard's registry
   bool deferred_ = false;
+  bool private_ = false;  // deferred: read into owned_ on first data() instead of mapping
   // Deferred files: identity checked before mapping, and the descriptor read() uses.
   mutable int fd_ = -1;
   uint64_t dev_ = 0, ino_ = 0;

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/sigbus_guard.hpp"
+
 namespace mwt::detail {
 namespace {
 
@@ -56,9 +58,15 @@ void run_split(uint64_t n, unsigned parts, const std::function<void(Range)>& fn)
   // One slot per range; each is written only by the thread running that range, and read here
   // after every thread has been joined.
   std::vector<std::exception_ptr> errors(parts);
-  auto run_part = [&fn, &errors, n, parts](unsigned i) noexcept {
+  // A caller inside a SIGBUS-guarded region (core/sigbus_guard.hpp) has each range guarded
+  // too, on whichever thread runs it: a fault there is that range's Error(IO).
+  const bool guarded = in_sigbus_scope();
+  auto run_part = [&fn, &errors, n, parts, guarded](unsigned i) noexcept {
     try {
-      fn(split_range(n, parts, i));
+      if (guarded)
+        run_guarded([&] { fn(split_range(n, parts, i)); });
+      else
+        fn(split_range(n, parts, i));
     } catch (...) {
       errors[i] = std::current_exception();
     }

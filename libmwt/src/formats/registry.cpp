@@ -18,10 +18,10 @@ namespace {
 
 // Row signatures over the readers' and writers' own (a map, a version argument).
 std::unique_ptr<WeightFile> open_gguf(const std::string& path, const OpenOptions& opts) {
-  return read_gguf(MappedFile::open(path), opts);
+  return read_gguf(MappedFile::open(path, opts.io_mmap), opts);
 }
 std::unique_ptr<WeightFile> open_safetensors(const std::string& path, const OpenOptions& opts) {
-  return read_safetensors(MappedFile::open(path), opts);
+  return read_safetensors(MappedFile::open(path, opts.io_mmap), opts);
 }
 void write_gguf_v3(const WriteSpec& spec, const std::string& path) { write_gguf(spec, path, 3); }
 

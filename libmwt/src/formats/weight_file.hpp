@@ -130,6 +130,8 @@ struct OpenOptions {
   bool gguf_contiguous = false;      // "gguf.contiguous": ggml's contiguous-offset rule
   // "gguf.allow_invalid_utf8": keys, names and strings that are not UTF-8 kept as bytes
   bool gguf_allow_invalid_utf8 = false;
+  // "io.mmap": files are mapped (true) or read into private memory (MappedFile::open, map)
+  bool io_mmap = true;
 };
 
 }  // namespace mwt::detail
