@@ -2,8 +2,11 @@
 LLaMA-3-70B-shaped GGUF (Q4_K matrices, ~40 GB apparent) and a sparse 30-shard BF16 safetensors
 checkpoint (~141 GB apparent), plus the same tensor names with tiny shapes. Each measurement runs
 in a fresh subprocess so peak RSS is per tool. The sparse files live in a temp dir, deleted after.
+A second table (``--only keys`` runs just that one): GGUF headers of 200,000 and 20,000 UINT32
+keys, open + read one key, mwt vs gguf-py, with the Python memory (tracemalloc) one such
+operation allocates.
 
-    .venv/bin/python benchmarks/bench_open.py [--write-results benchmarks/RESULTS.md]
+    .venv/bin/python benchmarks/bench_open.py [--only {all,open,keys}] [--write-results MD]
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ N_MERGES = 280147  # Llama-3's BPE merge count: the tokenizer is most of a real 
 SHARD_BYTES = 5 * 10**9  # transformers' default max_shard_size for this model
 Q4_K_BLOCK, Q4_K_BYTES = 256, 144
 RESULTS_BEGIN, RESULTS_END = "<!-- bench_open:begin -->", "<!-- bench_open:end -->"
+KEYS_BEGIN, KEYS_END = "<!-- bench_open_keys:begin -->", "<!-- bench_open_keys:end -->"
+MANY_KEYS = {"keys-200k": 200_000, "keys-20k": 20_000}
+ONE_KEY = "bench.key.012345"  # present in both files
 
 
 # ------------------------------------------------------------------------------------- layout
@@ -107,6 +113,19 @@ def build_gguf(path: str, tiny: bool) -> None:
     os.truncate(path, GGUFWriter.ggml_pad(end_of_infos, 32) + total)
 
 
+def build_many_keys(path: str, n: int) -> None:
+    """A GGUF whose header is n UINT32 keys (plus general.architecture), through gguf-py."""
+    from gguf import GGUFWriter
+
+    w = GGUFWriter(path, arch="llama")
+    for i in range(n):
+        w.add_uint32(f"bench.key.{i:06d}", i)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_ti_data_to_file()
+    w.close()
+
+
 def build_safetensors(root: str, tiny: bool) -> None:
     """HF-style shards (BF16, names sorted in each shard) + index; shard assignment follows the
     full-size checkpoint so the tiny variant has the same names in the same files."""
@@ -173,6 +192,20 @@ def _open_list_read(tool: str, path: str):
     return listing, value
 
 
+def _open_read_key(tool: str, path: str):
+    """One timed operation of the keys table: open, read one key (ONE_KEY)."""
+    if tool == "mwt":
+        import mwt
+        with mwt.open(path) as wf:
+            value = wf.metadata[ONE_KEY]
+    elif tool == "gguf-py":
+        from gguf import GGUFReader
+        value = GGUFReader(path).get_field(ONE_KEY).contents()
+    else:
+        raise ValueError(tool)
+    return [], int(value)
+
+
 def _vm_hwm_kib() -> int:
     """Peak resident set of this process image (VmHWM). Unlike ru_maxrss, which Linux carries
     over from the parent across fork+exec, it starts afresh in the exec'd interpreter."""
@@ -183,7 +216,7 @@ def _vm_hwm_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def worker(tool: str, path: str, budget: float) -> None:
+def worker(tool: str, path: str, budget: float, op: str = "open") -> None:
     # Import outside the timed region: the comparison is open cost, not interpreter start-up.
     # numpy is imported for every tool (mwt and safe_open(framework="np") use it), so the RSS
     # baselines are alike.
@@ -194,20 +227,29 @@ def worker(tool: str, path: str, budget: float) -> None:
         import gguf  # noqa: F401
     else:
         import safetensors  # noqa: F401
+    run = _open_read_key if op == "keys" else _open_list_read
     base = _vm_hwm_kib()
     times, start = [], time.perf_counter()
     while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 50):
         t0 = time.perf_counter()
-        listing, value = _open_list_read(tool, path)
+        listing, value = run(tool, path)
         times.append(time.perf_counter() - t0)
     peak = _vm_hwm_kib()
-    print(json.dumps({"times": times, "rss_base_kib": base, "rss_peak_kib": peak,
-                      "tensors": len(listing), "value": value}))
+    out = {"times": times, "rss_base_kib": base, "rss_peak_kib": peak,
+           "tensors": len(listing), "value": value}
+    if op == "keys":  # Python memory of one more operation, after the timed ones
+        import tracemalloc
+        tracemalloc.start()
+        run(tool, path)
+        out["py_peak_bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    print(json.dumps(out))
 
 
-def measure(tool: str, path: str, budget: float) -> dict:
+def measure(tool: str, path: str, budget: float, op: str = "open") -> dict:
     res = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", tool, path,
-                          "--budget", str(budget)], capture_output=True, text=True, check=True)
+                          "--budget", str(budget), "--op", op],
+                         capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -286,12 +328,90 @@ def render(rows: list[dict], info: dict, sizes: dict, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_results(path: str, section: str) -> None:
+def render_keys(rows: list[dict], info: dict, sizes: dict, command: str) -> str:
+    med = {(r["tool"], r["file"]): statistics.median(r["times"]) for r in rows}
+    py = {(r["tool"], r["file"]): r["py_peak_bytes"] for r in rows}
+    lines = [
+        "## bench_open (keys): open + read one metadata key of a header with many keys",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {info['nproc']} CPUs, {info['cpu']}, Linux {info['kernel']}  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()) + "  ",
+        f"Date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+        "",
+        "Files (written by gguf-py's GGUFWriter in a temp dir, deleted after): "
+        + "; ".join(f"`{k}`: {n:,} UINT32 keys + general.architecture, "
+                    f"{sizes[k] / 2**20:.1f} MiB" for k, n in MANY_KEYS.items()) + ".",
+        "",
+        f"Operation: open the file, read `{ONE_KEY}`. Timing and RSS as in the table above "
+        "(fresh subprocess per cell, mwt cells pooled over alternating rounds); *py alloc* is "
+        "the peak of Python allocations (tracemalloc) during one more operation after the "
+        "timed ones.",
+        "",
+        "| tool | file | median ms | min ms | rounds | runs | peak RSS MiB | Δ RSS MiB "
+        "| py alloc KiB |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['tool']} | {r['file']} | {1e3 * statistics.median(r['times']):.2f} | "
+                     f"{1e3 * min(r['times']):.2f} | {r['rounds']} | {len(r['times'])} | "
+                     f"{_mib(r['rss_peak_kib'])} | "
+                     f"{_mib(r['rss_peak_kib'] - r['rss_base_kib'])} | "
+                     f"{r['py_peak_bytes'] / 1024:.1f} |")
+    big, small = ("mwt", "keys-200k"), ("mwt", "keys-20k")
+    lines += ["", "| check | value | goal |", "|---|---:|---|",
+              f"| mwt open + one key, 200k keys | {1e3 * med[big]:.1f} ms | < 50 ms |",
+              f"| gguf-py / mwt, 200k keys | {med[('gguf-py', 'keys-200k')] / med[big]:.1f}× "
+              "| — |",
+              f"| mwt py alloc, 200k / 20k keys | {py[big] / 1024:.1f} / {py[small] / 1024:.1f} "
+              "KiB | independent of key count |",
+              f"| mwt time, 200k / 20k keys | {med[big] / med[small]:.1f}× | — (native parse) |"]
+    return "\n".join(lines) + "\n"
+
+
+def run_keys(tmp: str, args, command: str) -> str:
+    paths = {k: os.path.join(tmp, f"{k}.gguf") for k in MANY_KEYS}
+    t0 = time.perf_counter()
+    for k, n in MANY_KEYS.items():
+        build_many_keys(paths[k], n)
+    print(f"built many-key files in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    plan = [(tool, k) for k in MANY_KEYS for tool in ("mwt", "gguf-py")]
+    fast = [c for c in plan if c[0] == "mwt"]
+    schedule = [[c] for c in plan if c[0] == "gguf-py"]
+    schedule += [fast if i % 2 == 0 else fast[::-1] for i in range(args.rounds)]
+    pooled: dict = {}
+    for cells in schedule:
+        for tool, key in cells:
+            r = measure(tool, paths[key], args.budget, op="keys")
+            if r["value"] != int(ONE_KEY.rsplit(".", 1)[1]):
+                raise SystemExit(f"{tool} read {r['value']} for {ONE_KEY} in {key}")
+            acc = pooled.setdefault((tool, key), {"times": [], "rss_peak_kib": -1,
+                                                   "rss_base_kib": 0, "rounds": 0,
+                                                   "py_peak_bytes": 0})
+            acc["times"] += r["times"]
+            acc["rounds"] += 1
+            acc["py_peak_bytes"] = max(acc["py_peak_bytes"], r["py_peak_bytes"])
+            if r["rss_peak_kib"] > acc["rss_peak_kib"]:
+                acc["rss_peak_kib"], acc["rss_base_kib"] = r["rss_peak_kib"], r["rss_base_kib"]
+            print(f"{tool:10s} {key:10s} median {1e3 * statistics.median(r['times']):9.2f} ms  "
+                  f"py alloc {r['py_peak_bytes'] / 1024:.1f} KiB", file=sys.stderr)
+    rows = [dict(pooled[c], tool=c[0], file=c[1]) for c in plan]
+    return render_keys(rows, machine(), {k: os.path.getsize(p) for k, p in paths.items()},
+                       command)
+
+
+def write_results(path: str, section: str, begin: str = RESULTS_BEGIN,
+                  end: str = RESULTS_END) -> None:
     text = open(path).read() if os.path.exists(path) else "# Benchmark results\n"
-    block = f"{RESULTS_BEGIN}\n{section}{RESULTS_END}\n"
-    if RESULTS_BEGIN in text and RESULTS_END in text:
-        head, rest = text.split(RESULTS_BEGIN, 1)
-        text = head + block + rest.split(RESULTS_END, 1)[1].lstrip("\n")
+    block = f"{begin}\n{section}{end}\n"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1].lstrip("\n")
+    elif begin == KEYS_BEGIN and RESULTS_END in text:  # right after the open table's notes
+        head, rest = text.split(RESULTS_END, 1)
+        cut = rest.find("\n<!-- ")
+        cut = len(rest) if cut < 0 else cut + 1
+        text = head + RESULTS_END + rest[:cut].rstrip("\n") + "\n\n" + block + "\n" + rest[cut:]
     else:
         text = text.rstrip("\n") + "\n\n" + block
     with open(path, "w") as f:
@@ -301,6 +421,9 @@ def write_results(path: str, section: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "PATH"), help=argparse.SUPPRESS)
+    ap.add_argument("--op", default="open", choices=("open", "keys"), help=argparse.SUPPRESS)
+    ap.add_argument("--only", default="all", choices=("all", "open", "keys"),
+                    help="run both tables (default), or only the open or the many-keys one")
     ap.add_argument("--budget", type=float, default=1.0,
                     help="seconds of repetitions per cell and round after the first three "
                          "(default 1)")
@@ -311,76 +434,86 @@ def main() -> int:
                     help="replace the bench_open section of this markdown file")
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker[0], args.worker[1], args.budget)
+        worker(args.worker[0], args.worker[1], args.budget, args.op)
         return 0
 
     command = "python " + " ".join([os.path.relpath(__file__)] + sys.argv[1:])
     tmp = tempfile.mkdtemp(prefix="mwt-bench-open-", dir=args.tmp)
     try:
-        paths = {"gguf-70b": os.path.join(tmp, "llama70b-q4k.gguf"),
-                 "gguf-tiny": os.path.join(tmp, "llama70b-names-tiny.gguf"),
-                 "st-70b": os.path.join(tmp, "st-70b"), "st-tiny": os.path.join(tmp, "st-tiny")}
-        t0 = time.perf_counter()
-        build_gguf(paths["gguf-70b"], tiny=False)
-        build_gguf(paths["gguf-tiny"], tiny=True)
-        for key in ("st-70b", "st-tiny"):
-            os.mkdir(paths[key])
-            build_safetensors(paths[key], tiny=key == "st-tiny")
-        print(f"built sparse files in {time.perf_counter() - t0:.1f} s under {tmp}",
-              file=sys.stderr)
-        sizes = {}
-        for key, p in paths.items():
-            files = ([os.path.join(p, f) for f in os.listdir(p)] if os.path.isdir(p) else [p])
-            st = [os.stat(f) for f in files]
-            desc = {"gguf-70b": "723 tensors, Q4_K matrices + F32 norms, Llama-3 tokenizer",
-                    "gguf-tiny": "same names and metadata, tiny shapes",
-                    "st-70b": f"{len(files) - 1} BF16 shards + index",
-                    "st-tiny": "same names and shards, tiny shapes"}[key]
-            sizes[key] = {"apparent": sum(s.st_size for s in st),
-                          "disk": sum(s.st_blocks * 512 for s in st), "desc": desc}
-        plan = [("mwt", "gguf-70b"), ("gguf-py", "gguf-70b"), ("mwt", "gguf-tiny"),
-                ("gguf-py", "gguf-tiny"), ("mwt", "st-70b"), ("safe_open", "st-70b"),
-                ("mwt", "st-tiny"), ("safe_open", "st-tiny")]
-        # The fast cells run in `rounds` rounds, alternating their order, and pool their times:
-        # on a VM whose speed drifts over seconds, one subprocess per cell would let a slow
-        # spell land on one tool only. gguf-py (seconds per run) runs one round.
-        pooled: dict = {}
-        fast = [c for c in plan if c[0] != "gguf-py"]
-        schedule = [[c] for c in plan if c[0] == "gguf-py"]
-        schedule += [fast if i % 2 == 0 else fast[::-1] for i in range(args.rounds)]
-        for cells in schedule:
-            for tool, key in cells:
-                r = measure(tool, paths[key], args.budget)
-                acc = pooled.setdefault((tool, key), {"times": [], "rss_peak_kib": -1,
-                                                       "rss_base_kib": 0, "rounds": 0,
-                                                       "tensors": r["tensors"]})
-                acc["times"] += r["times"]
-                acc["rounds"] += 1
-                if r["tensors"] != acc["tensors"]:
-                    raise SystemExit(f"{tool} listed {r['tensors']} tensors in {key} in one "
-                                     f"round and {acc['tensors']} in another")
-                if r["rss_peak_kib"] > acc["rss_peak_kib"]:
-                    acc["rss_peak_kib"], acc["rss_base_kib"] = r["rss_peak_kib"], r["rss_base_kib"]
-                print(f"{tool:10s} {key:10s} median {1e3 * statistics.median(r['times']):9.2f} ms  "
-                      f"peak RSS {_mib(r['rss_peak_kib'])} MiB", file=sys.stderr)
-        rows = []
-        for tool, key in plan:
-            r = pooled[(tool, key)]
-            r.update(tool=tool, file=key)
-            rows.append(r)
-        # Every tool must have listed every tensor, or the timing compares different work.
-        expected = len(layer_tensors(tiny=False))
-        for r in rows:
-            if r["tensors"] != expected:
-                raise SystemExit(f"{r['tool']} listed {r['tensors']} of {expected} tensors "
-                                 f"in {r['file']}")
-        section = render(rows, machine(), sizes, command)
-        print(section)
-        if args.write_results:
-            write_results(args.write_results, section)
+        if args.only in ("all", "open"):
+            run_open(tmp, args, command)
+        if args.only in ("all", "keys"):
+            section = run_keys(tmp, args, command)
+            print(section)
+            if args.write_results:
+                write_results(args.write_results, section, KEYS_BEGIN, KEYS_END)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
+
+
+def run_open(tmp: str, args, command: str) -> None:
+    paths = {"gguf-70b": os.path.join(tmp, "llama70b-q4k.gguf"),
+             "gguf-tiny": os.path.join(tmp, "llama70b-names-tiny.gguf"),
+             "st-70b": os.path.join(tmp, "st-70b"), "st-tiny": os.path.join(tmp, "st-tiny")}
+    t0 = time.perf_counter()
+    build_gguf(paths["gguf-70b"], tiny=False)
+    build_gguf(paths["gguf-tiny"], tiny=True)
+    for key in ("st-70b", "st-tiny"):
+        os.mkdir(paths[key])
+        build_safetensors(paths[key], tiny=key == "st-tiny")
+    print(f"built sparse files in {time.perf_counter() - t0:.1f} s under {tmp}",
+          file=sys.stderr)
+    sizes = {}
+    for key, p in paths.items():
+        files = ([os.path.join(p, f) for f in os.listdir(p)] if os.path.isdir(p) else [p])
+        st = [os.stat(f) for f in files]
+        desc = {"gguf-70b": "723 tensors, Q4_K matrices + F32 norms, Llama-3 tokenizer",
+                "gguf-tiny": "same names and metadata, tiny shapes",
+                "st-70b": f"{len(files) - 1} BF16 shards + index",
+                "st-tiny": "same names and shards, tiny shapes"}[key]
+        sizes[key] = {"apparent": sum(s.st_size for s in st),
+                      "disk": sum(s.st_blocks * 512 for s in st), "desc": desc}
+    plan = [("mwt", "gguf-70b"), ("gguf-py", "gguf-70b"), ("mwt", "gguf-tiny"),
+            ("gguf-py", "gguf-tiny"), ("mwt", "st-70b"), ("safe_open", "st-70b"),
+            ("mwt", "st-tiny"), ("safe_open", "st-tiny")]
+    # The fast cells run in `rounds` rounds, alternating their order, and pool their times:
+    # on a VM whose speed drifts over seconds, one subprocess per cell would let a slow
+    # spell land on one tool only. gguf-py (seconds per run) runs one round.
+    pooled: dict = {}
+    fast = [c for c in plan if c[0] != "gguf-py"]
+    schedule = [[c] for c in plan if c[0] == "gguf-py"]
+    schedule += [fast if i % 2 == 0 else fast[::-1] for i in range(args.rounds)]
+    for cells in schedule:
+        for tool, key in cells:
+            r = measure(tool, paths[key], args.budget)
+            acc = pooled.setdefault((tool, key), {"times": [], "rss_peak_kib": -1,
+                                                   "rss_base_kib": 0, "rounds": 0,
+                                                   "tensors": r["tensors"]})
+            acc["times"] += r["times"]
+            acc["rounds"] += 1
+            if r["tensors"] != acc["tensors"]:
+                raise SystemExit(f"{tool} listed {r['tensors']} tensors in {key} in one "
+                                 f"round and {acc['tensors']} in another")
+            if r["rss_peak_kib"] > acc["rss_peak_kib"]:
+                acc["rss_peak_kib"], acc["rss_base_kib"] = r["rss_peak_kib"], r["rss_base_kib"]
+            print(f"{tool:10s} {key:10s} median {1e3 * statistics.median(r['times']):9.2f} ms  "
+                  f"peak RSS {_mib(r['rss_peak_kib'])} MiB", file=sys.stderr)
+    rows = []
+    for tool, key in plan:
+        r = pooled[(tool, key)]
+        r.update(tool=tool, file=key)
+        rows.append(r)
+    # Every tool must have listed every tensor, or the timing compares different work.
+    expected = len(layer_tensors(tiny=False))
+    for r in rows:
+        if r["tensors"] != expected:
+            raise SystemExit(f"{r['tool']} listed {r['tensors']} of {expected} tensors "
+                             f"in {r['file']}")
+    section = render(rows, machine(), sizes, command)
+    print(section)
+    if args.write_results:
+        write_results(args.write_results, section)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ PYBIND11_MODULE(_native, m) {
   mwt_py::register_status(m);
   mwt_py::register_tensor(m);
   mwt_py::register_file(m);
+  mwt_py::register_metadata(m);
   mwt_py::register_writer(m);
   mwt_py::register_convert(m);
   mwt_py::register_quant(m);

@@ -60,6 +60,22 @@ class BufferView {
   Py_buffer view_{};
 };
 
+// An open mwt_file owned by the Python object _native.File (register_file.cpp); tensor views and
+// metadata arrays take that object as their numpy base, so the map outlives them all.
+class File {
+ public:
+  explicit File(mwt_file* f) : f_(f) {}
+  ~File() { mwt_file_free(f_); }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  const mwt_file* get() const noexcept { return f_; }
+
+ private:
+  mwt_file* f_;
+};
+
+inline void make_readonly(py::array& a) { a.attr("flags").attr("writeable") = false; }
+
 // Decode UTF-8 from a file; invalid UTF-8 becomes bytes (metadata values keep their exact bytes).
 py::object str_or_bytes(const char* s, size_t n);
 // Decode a name/key; invalid UTF-8 bytes become lone surrogates (surrogateescape), so the name is
@@ -74,6 +90,7 @@ PyObject* make_tensor(PyTypeObject* cls, PyObject* file, const mwt_file* f, size
 void register_status(py::module_& m);
 void register_tensor(py::module_& m);
 void register_file(py::module_& m);
+void register_metadata(py::module_& m);
 void register_writer(py::module_& m);
 void register_convert(py::module_& m);
 void register_quant(py::module_& m);

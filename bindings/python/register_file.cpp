@@ -1,4 +1,4 @@
-// File area: mwt_file (open, header facts, metadata, tensor table, zero-copy tensor views) and
+// File area: mwt_file (open, header facts, tensor table, zero-copy tensor views) and
 // format detection. Tensor views are numpy arrays whose base is the File object, so the memory
 // map lives until the last view and the last Python reference are gone.
 #include <cstdint>
@@ -11,18 +11,6 @@
 
 namespace mwt_py {
 namespace {
-
-class File {
- public:
-  explicit File(mwt_file* f) : f_(f) {}
-  ~File() { mwt_file_free(f_); }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-  const mwt_file* get() const noexcept { return f_; }
-
- private:
-  mwt_file* f_;
-};
 
 struct OptionsHandle {
   mwt_options* p = nullptr;
@@ -42,172 +30,6 @@ std::unique_ptr<File> open_file(const std::string& path, const py::dict& options
     check(mwt_file_open(path.c_str(), opts.p, &f));
   }
   return std::make_unique<File>(f);
-}
-
-// The numpy dtype of a scalar value type ("<u4", "?", ...), or "" for STRING, ARRAY and invalid
-// ids: the numpy kind is this table's, the width is the library's (mwt_value_type_size).
-std::string numpy_descr(mwt_value_type t) {
-  char kind = 0;
-  switch (t) {
-    case MWT_VALUE_U8:
-    case MWT_VALUE_U16:
-    case MWT_VALUE_U32:
-    case MWT_VALUE_U64: kind = 'u'; break;
-    case MWT_VALUE_I8:
-    case MWT_VALUE_I16:
-    case MWT_VALUE_I32:
-    case MWT_VALUE_I64: kind = 'i'; break;
-    case MWT_VALUE_F32:
-    case MWT_VALUE_F64: kind = 'f'; break;
-    case MWT_VALUE_BOOL: return "?";
-    default: return std::string();
-  }
-  const uint32_t size = mwt_value_type_size(t);
-  return size ? "<" + std::string(1, kind) + std::to_string(size) : std::string();
-}
-
-void make_readonly(py::array& a) { a.attr("flags").attr("writeable") = false; }
-
-py::object scalar_value(const mwt_file* f, size_t i, mwt_value_type t) {
-  switch (t) {
-    case MWT_VALUE_U8: {
-      uint8_t v;
-      check(mwt_file_metadata_get_u8(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_I8: {
-      int8_t v;
-      check(mwt_file_metadata_get_i8(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_U16: {
-      uint16_t v;
-      check(mwt_file_metadata_get_u16(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_I16: {
-      int16_t v;
-      check(mwt_file_metadata_get_i16(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_U32: {
-      uint32_t v;
-      check(mwt_file_metadata_get_u32(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_I32: {
-      int32_t v;
-      check(mwt_file_metadata_get_i32(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_U64: {
-      uint64_t v;
-      check(mwt_file_metadata_get_u64(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_I64: {
-      int64_t v;
-      check(mwt_file_metadata_get_i64(f, i, &v));
-      return py::int_(v);
-    }
-    case MWT_VALUE_F32: {
-      float v;
-      check(mwt_file_metadata_get_f32(f, i, &v));
-      return py::float_(v);
-    }
-    case MWT_VALUE_F64: {
-      double v;
-      check(mwt_file_metadata_get_f64(f, i, &v));
-      return py::float_(v);
-    }
-    case MWT_VALUE_BOOL: {
-      int v;
-      check(mwt_file_metadata_get_bool(f, i, &v));
-      return py::bool_(v != 0);
-    }
-    case MWT_VALUE_STRING: {
-      const char* s = nullptr;
-      size_t n = 0;
-      check(mwt_file_metadata_get_string(f, i, &s, &n));
-      return str_or_bytes(s, n);
-    }
-    default: break;
-  }
-  fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) + " has unexpected type " +
-                           std::to_string(static_cast<int>(t)));
-}
-
-py::object array_value(const mwt_file* f, size_t i, mwt_value_type elem, uint64_t count) {
-  if (elem == MWT_VALUE_STRING) {
-    py::list out(static_cast<size_t>(count));
-    for (uint64_t j = 0; j < count; ++j) {
-      const char* s = nullptr;
-      size_t n = 0;
-      check(mwt_file_metadata_get_array_string(f, i, j, &s, &n));
-      out[static_cast<size_t>(j)] = str_or_bytes(s, n);
-    }
-    return out;
-  }
-  const std::string descr = numpy_descr(elem);
-  if (descr.empty())
-    fail(MWT_E_INTERNAL, "metadata entry " + std::to_string(i) +
-                             " is an array of unexpected type " +
-                             std::to_string(static_cast<int>(elem)));
-  py::array out(py::dtype(descr), std::vector<py::ssize_t>{static_cast<py::ssize_t>(count)});
-  if (count) check(mwt_file_metadata_copy_array(f, i, elem, out.mutable_data(), count));
-  if (elem == MWT_VALUE_BOOL) {
-    // A lenient reader (gguf.strict_bool=0) may hold bytes other than 0/1; numpy bools must be 0/1.
-    auto* p = static_cast<uint8_t*>(out.mutable_data());
-    for (uint64_t j = 0; j < count; ++j) p[j] = p[j] != 0;
-  }
-  make_readonly(out);
-  return out;
-}
-
-std::string type_name(mwt_value_type t) {
-  const char* n = mwt_value_type_name(t);
-  return n ? n : "INVALID";
-}
-
-// The value of entry i as Python: int/float/bool/str, a read-only numpy array for numeric
-// arrays, a list of str for string arrays.
-py::object metadata_value(const File& file, size_t i) {
-  const mwt_file* f = file.get();
-  if (i >= mwt_file_metadata_count(f))
-    fail(MWT_E_ARGUMENT, "metadata index " + std::to_string(i) + " is out of range");
-  mwt_value_type t;
-  check(mwt_file_metadata_type(f, i, &t));
-  if (t != MWT_VALUE_ARRAY) return scalar_value(f, i, t);
-  mwt_value_type elem;
-  uint64_t count = 0;
-  check(mwt_file_metadata_array_info(f, i, &elem, &count));
-  return array_value(f, i, elem, count);
-}
-
-// [(key, type_name)] in file order; values are converted one at a time by metadata_value, so
-// opening a file with a 280k-entry merges array costs nothing until that entry is read.
-py::list metadata_keys(const File& file) {
-  const mwt_file* f = file.get();
-  const size_t n = mwt_file_metadata_count(f);
-  py::list out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const char* key = nullptr;
-    size_t key_len = 0;
-    check(mwt_file_metadata_key(f, i, &key, &key_len));
-    mwt_value_type t;
-    check(mwt_file_metadata_type(f, i, &t));
-    std::string tname;
-    if (t == MWT_VALUE_ARRAY) {
-      mwt_value_type elem;
-      uint64_t count = 0;
-      check(mwt_file_metadata_array_info(f, i, &elem, &count));
-      tname = "ARRAY[" + type_name(elem) + "]";
-    } else {
-      tname = type_name(t);
-    }
-    out[i] = py::make_tuple(name_str(key, key_len), py::str(tname));
-  }
-  return out;
 }
 
 // (names in file order, {name: index}): the tensor table's keys, built once per WeightFile.
@@ -358,8 +180,6 @@ void register_file(py::module_& m) {
                                return string_list(f.get(), mwt_file_warning_count, mwt_file_warning,
                                                   false);
                              })
-      .def("metadata_keys", &metadata_keys)
-      .def("metadata_value", &metadata_value, py::arg("index"))
       .def_property_readonly("tensor_count",
                              [](const File& f) { return mwt_file_tensor_count(f.get()); })
       .def("tensor_names", &tensor_names)
@@ -414,23 +234,6 @@ void register_file(py::module_& m) {
         return v;
       },
       py::arg("name"));
-  m.def(
-      "value_types",
-      [] {
-        // GGUF's value-type ids are small; scan past the last so a new type shows up by itself.
-        py::list out;
-        for (int id = 0; id < 64; ++id) {
-          const auto t = static_cast<mwt_value_type>(id);
-          const char* name = mwt_value_type_name(t);
-          if (!name) continue;
-          const std::string descr = numpy_descr(t);
-          out.append(py::make_tuple(id, name, mwt_value_type_size(t),
-                                    descr.empty() ? py::object(py::none()) : py::str(descr)));
-        }
-        return out;
-      },
-      "[(id, name, size, numpy dtype or None)] for every metadata value type (GGUF's numbering; "
-      "size 0 and no numpy dtype for STRING and ARRAY).");
   m.def(
       "option_table",
       [] {

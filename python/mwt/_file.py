@@ -5,10 +5,10 @@ numpy without copying, and every such array keeps the memory-mapped file alive o
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import math
 import os
-import types
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from . import _native
 from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
 from ._errors import ClosedFileError, _raise
+from ._metadata import MetadataMap, MetadataTypes, StringArray
 from ._quant import can_dequantize as _can_dequantize, dequantize as _dequantize
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
@@ -37,10 +38,26 @@ def _fmt_bytes(n: int) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     if isinstance(value, np.ndarray):
         return f"[{value.dtype} × {value.size}]"
-    if isinstance(value, list):
+    if isinstance(value, (list, StringArray)):
         return f"[{len(value)} strings]"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_INTP_MAX = 2**63 - 1
+
+
+def _check_numpy_shape(t: "Tensor", itemsize: int) -> None:
+    """OVERFLOW when numpy cannot make an array of ``t.shape``: numpy refuses a shape whose
+    non-zero dimensions times the element size exceed 2^63 - 1 even when another dimension is
+    0, and a file may declare such an empty tensor (the readers accept it: it holds no bytes)."""
+    size = itemsize
+    for d in t.shape:
+        size *= d or 1
+    if size > _INTP_MAX:
+        _raise("OVERFLOW", f"tensor {t.name!r} has shape {t.shape}: numpy cannot make an array "
+               f"of that shape (its non-zero dimensions times the {itemsize}-byte element "
+               "exceed 2^63 - 1), though it holds no elements; use t.raw() for its (empty) bytes")
 
 
 class Tensor(_native.TensorBase):
@@ -87,7 +104,8 @@ class Tensor(_native.TensorBase):
 
         Only for dtypes numpy has (F32, F16, F64, I8..I64, U8..U64, BOOL, C64); data that are not
         aligned for the dtype (legacy safetensors) come back as an aligned read-only copy.
-        Raises ``TypeError`` for other dtypes: use :meth:`to_numpy` or :meth:`raw`.
+        Raises ``TypeError`` for other dtypes: use :meth:`to_numpy` or :meth:`raw`, and
+        :class:`mwt.SizeOverflowError` for an empty tensor whose shape numpy cannot hold.
         """
         np_dtype = NUMPY_DTYPES.get(self.dtype)
         if np_dtype is None:
@@ -97,6 +115,7 @@ class Tensor(_native.TensorBase):
                     if self.dtype in QUANTIZED_DTYPES else "t.raw() for its bytes")
             raise TypeError(f"tensor {self.name!r} has dtype {self.dtype}, which numpy has no "
                             f"type for: use {hint}")
+        _check_numpy_shape(self, np.dtype(np_dtype).itemsize)
         return self.file._require_open().tensor_view(self._index, np_dtype)
 
     def to_numpy(self, dtype: Any = None) -> np.ndarray:
@@ -149,6 +168,7 @@ class Tensor(_native.TensorBase):
             _raise("UNSUPPORTED_FEATURE", f"tensor {self.name!r} is {self.dtype}: "
                    f"mwt has no decoder for {self.dtype} "
                    "(use t.raw() for the bytes)")
+        _check_numpy_shape(self, 4)
         if self.dtype in QUANTIZED_DTYPES or _can_dequantize(self.dtype):
             return _dequantize(self.raw(), self.dtype, self.shape, out=out, threads=threads)
         return self.to_numpy(np.float32)  # C64 and the sub-byte floats: refused there
@@ -213,41 +233,6 @@ class _TensorMap(Mapping[str, Tensor]):
         return f"<{len(self)} tensors of {self._file.path!r}>"
 
 
-class _MetadataMap(Mapping[str, Any]):
-    """Read-only key -> value mapping in file order. Values are converted from the file on
-    first access and cached, so a file whose tokenizer arrays hold hundreds of thousands of
-    strings opens and answers ``metadata["general.architecture"]`` without converting them."""
-
-    __slots__ = ("_file", "_index", "_cache")
-
-    def __init__(self, file: WeightFile, index: Dict[str, int]) -> None:
-        self._file = file
-        self._index = index
-        self._cache: Dict[str, Any] = {}
-
-    def __getitem__(self, key: str) -> Any:
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
-        i = self._index[key]  # KeyError for an unknown key, as a dict would raise
-        value = self._file._require_open().metadata_value(i)
-        self._cache[key] = value
-        return value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._index)
-
-    def __len__(self) -> int:
-        return len(self._index)
-
-    def __repr__(self) -> str:
-        return "{" + ", ".join(f"{k!r}: {_short(self[k])}" for k in self._index) + "}"
-
-
 class WeightFile:
     """An open, fully validated weight file (GGUF, safetensors, or sharded safetensors).
 
@@ -256,18 +241,22 @@ class WeightFile:
     shards), ``alignment`` (GGUF, else None), ``data_offset``, ``shards`` (paths), ``warnings``.
 
     ``metadata`` maps keys to values in file order: ints, floats, bools, str (bytes when not
-    valid UTF-8), read-only numpy arrays of the exact element type for numeric arrays, and
-    lists of str for string arrays. ``metadata_types`` gives each key's GGUF type name
+    valid UTF-8), read-only numpy arrays of the exact element type for numeric arrays (zero-copy
+    views of the memory map, which they keep alive), and for string arrays a lazy read-only
+    sequence (:class:`mwt._metadata.StringArray`: ``len``, indexing, slicing, iteration;
+    elements decoded when read). ``metadata_types`` gives each key's GGUF type name
     ("UINT32", "ARRAY[INT8]", ...). ``tensors`` maps names to :class:`Tensor` in file order.
 
-    Metadata values are converted on first access (then cached), so reading a value not read
-    before needs the file open. ``close()`` (or leaving a ``with`` block) drops this object's
+    Both metadata mappings are views of the native table: a key is found through the library's
+    index and its value converted when first read (then cached); ``len`` and ``in`` convert
+    nothing, so a header with a million keys costs nothing until it is read. Reading a value not
+    read before needs the file open. ``close()`` (or leaving a ``with`` block) drops this object's
     hold on the native file; the memory map itself is released once no tensor view references
     it either.
     """
 
     __slots__ = ("_native", "path", "format", "version", "file_size", "alignment",
-                 "data_offset", "shards", "warnings", "_meta", "_meta_types", "_names",
+                 "data_offset", "shards", "warnings", "_meta_cache", "_names",
                  "_tensor_index", "_tensor_count", "__weakref__")
 
     def __init__(self, native: _native.File, path: str) -> None:
@@ -280,8 +269,7 @@ class WeightFile:
         self.data_offset: int = native.data_offset
         self.shards: List[str] = native.shards
         self.warnings: List[str] = native.warnings
-        self._meta: Optional[Mapping[str, Any]] = None
-        self._meta_types: Optional[Mapping[str, str]] = None
+        self._meta_cache: Dict[str, Any] = {}  # metadata values read so far
         self._tensor_count: int = native.tensor_count
         self._names: Optional[List[str]] = None
         self._tensor_index: Optional[Dict[str, int]] = None
@@ -296,22 +284,14 @@ class WeightFile:
             raise ClosedFileError(f"ARGUMENT: operation on a closed WeightFile ({self.path!r})")
         return self._native
 
-    def _metadata_maps(self) -> Tuple[Mapping[str, Any], Mapping[str, str]]:
-        """(metadata, metadata_types), read from the file on first use."""
-        native = self._require_open()
-        if self._meta is None or self._meta_types is None:
-            keys = native.metadata_keys()
-            self._meta = _MetadataMap(self, {k: i for i, (k, _t) in enumerate(keys)})
-            self._meta_types = types.MappingProxyType(dict(keys))
-        return self._meta, self._meta_types
-
     @property
     def metadata(self) -> Mapping[str, Any]:
-        return self._metadata_maps()[0]
+        # A new view per call over one value cache (the WeightFile holds no view: no cycle).
+        return MetadataMap(self, self._meta_cache)
 
     @property
     def metadata_types(self) -> Mapping[str, str]:
-        return self._metadata_maps()[1]
+        return MetadataTypes(self)
 
     @property
     def tensors(self) -> Mapping[str, Tensor]:
@@ -399,7 +379,7 @@ class WeightFile:
         if meta:
             rows = [f"<tr><td><code>{e(k)}</code></td><td>{e(mtypes[k])}</td>"
                     f"<td>{e(_short(v))}</td></tr>"
-                    for k, v in list(meta.items())[:_HTML_ROWS]]
+                    for k, v in itertools.islice(meta.items(), _HTML_ROWS)]
             more = len(meta) - len(rows)
             if more > 0:
                 rows.append(f"<tr><td colspan=3>… {more} more</td></tr>")
@@ -433,11 +413,19 @@ def _option_key(name: str) -> str:
     return f"{group}.{rest}"  # not a key this library has: it raises ArgumentError naming it
 
 
-def open(path: PathLike, **options: Union[int, bool]) -> WeightFile:  # noqa: A001
+def open(path: PathLike, *, mmap: bool = True,  # noqa: A001
+         **options: Union[int, bool]) -> WeightFile:
     """Open and fully validate a weight file.
 
     ``path`` is a GGUF file, a safetensors file, a ``model.safetensors.index.json`` or a
-    directory of safetensors shards. ``options`` are mwt.h's option keys with the dot written
+    directory of safetensors shards. ``mmap=True`` (the default) memory-maps the files, as
+    ``numpy.memmap`` does: :meth:`Tensor.numpy` and :meth:`Tensor.raw` are zero-copy views of
+    the file itself, and if another process truncates or rewrites the file in place, reading
+    such a view can kill the process with SIGBUS (mwt's own reads, such as
+    :meth:`Tensor.dequantize`, raise :class:`mwt.IoError` "... changed while mapped" instead).
+    ``mmap=False`` (option ``io.mmap`` 0) reads each file into private memory: views stay valid
+    and keep the values read whatever happens to the file later, at the cost of that memory.
+    ``options`` are mwt.h's option keys with the dot written
     as an underscore: ``limits_max_tensors=10``, ``safetensors_strict=False``,
     ``gguf_strict_bool=False``, ``gguf_contiguous=True``, ... (mwt.h lists them with their
     defaults and ranges). An unknown option or a value outside its range raises
@@ -452,6 +440,8 @@ def open(path: PathLike, **options: Union[int, bool]) -> WeightFile:  # noqa: A0
         if not -(2**63) <= int(value) < 2**63:
             _raise("ARGUMENT", f"option {name}={value} is out of range")
         native_options[_option_key(name)] = int(value)
+    if not mmap:
+        native_options["io.mmap"] = 0
     fspath = os.fspath(path)
     native = _native.open(os.fsencode(fspath), native_options)
     return WeightFile(native, os.fsdecode(fspath))

@@ -15,6 +15,7 @@ from . import _native
 from ._dtypes import FROM_NUMPY, dtype_info
 from ._errors import _raise
 from ._file import Tensor
+from ._metadata import StringArray
 
 __all__ = ["RawTensor", "save_safetensors", "save_gguf"]
 
@@ -162,6 +163,8 @@ def _infer_type(value: Any, key: str) -> str:
         if value.dtype.kind in "US":
             return "ARRAY[STRING]"
         return f"ARRAY[{_numpy_type(value.dtype, key)}]"
+    if isinstance(value, StringArray):  # a string array read from a file (str or bytes items)
+        return "ARRAY[STRING]"
     if isinstance(value, (list, tuple)):
         if not value:
             raise TypeError(f"metadata {key!r}: cannot infer the element type of an empty "

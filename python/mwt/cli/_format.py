@@ -8,6 +8,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .._metadata import StringArray
+
 # Arrays longer than this are summarized in text output (JSON output is always complete).
 ARRAY_PREVIEW = 8
 # Strings longer than this are cut in text output; chat templates run to kilobytes.
@@ -101,7 +103,7 @@ def _typed_scalar_text(value: Any, elem: str) -> str:
 def value_text(value: Any, type_name: str) -> str:
     """One-line text for a metadata value; arrays longer than ARRAY_PREVIEW are summarized."""
     elem = element_type(type_name)
-    if isinstance(value, np.ndarray) or isinstance(value, (list, tuple)):
+    if isinstance(value, (np.ndarray, list, tuple, StringArray)):
         items = value.tolist() if isinstance(value, np.ndarray) else list(value)
         shown = ", ".join(_typed_scalar_text(v, elem) for v in items[:ARRAY_PREVIEW])
         if len(items) > ARRAY_PREVIEW:
@@ -125,7 +127,7 @@ def json_value(value: Any) -> Any:
         if value.dtype.kind == "f":
             return [_json_float(v) for v in value.tolist()]
         return value.tolist()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, StringArray)):
         return [json_value(v) for v in value]
     if isinstance(value, (bytes, bytearray, memoryview)):
         return {"hex": bytes(value).hex()}
