@@ -26,3 +26,31 @@ def test_empty_tensor_reads_back_in_its_shape(tmp_path, fmt, shape, dtype):
             assert isinstance(got, np.ndarray)
             assert got.shape == shape and got.dtype == want_dtype and got.size == 0
         assert t.raw().shape == (0,)
+
+
+def _gguf_with_one_f32(dims_innermost_first):
+    """A GGUF v3 with no metadata and one F32 tensor "t" of the given GGUF dims at offset 0."""
+    import struct
+
+    name = b"t"
+    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 0)
+    info = struct.pack("<Q", len(name)) + name + struct.pack("<I", len(dims_innermost_first))
+    info += b"".join(struct.pack("<Q", d) for d in dims_innermost_first)
+    info += struct.pack("<IQ", 0, 0)  # F32, offset 0
+    body = head + info
+    return body + b"\0" * (-len(body) % 32)
+
+
+def test_empty_tensor_numpy_cannot_shape_is_an_mwt_error(tmp_path):
+    """numpy refuses a shape whose non-zero dimensions exceed its size limit even with no
+    elements; mwt reports that as SizeOverflowError naming the tensor (not numpy's ValueError),
+    and raw() still gives the empty bytes."""
+    path = tmp_path / "huge_empty.gguf"
+    path.write_bytes(_gguf_with_one_f32([0, 2**63 - 1]))
+    with mwt.open(path) as wf:
+        t = wf.tensors["t"]
+        assert t.shape == (2**63 - 1, 0) and t.nbytes == 0
+        for read in (np.asarray, lambda x: x.numpy(), lambda x: x.dequantize()):
+            with pytest.raises(mwt.SizeOverflowError, match="numpy cannot make an array"):
+                read(t)
+        assert t.raw().shape == (0,)
