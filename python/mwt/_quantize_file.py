@@ -35,7 +35,9 @@ QUANTIZE_FILE_TYPES = ("F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8
 # parts for smaller tensors: a part's thread hand-off costs more than encoding a few rows).
 _MIN_PART_VALUES = 1 << 16
 
-# Called after each tensor: (tensors done, tensor count, name of the tensor just written).
+# Called after each tensor: (input bytes done, input bytes in all, name of the tensor just
+# encoded). Bytes, not tensors: a model's few large matrices (token_embd, output) take most of
+# the time, and a count of tensors would race through the norms and then stall on them.
 ProgressFn = Callable[[int, int, str], None]
 
 
@@ -51,6 +53,7 @@ class QuantizeResult:
     bytes_out: int                       # tensor bytes written
     params: int
     types: Dict[str, int] = field(default_factory=dict)   # output type -> tensor count
+    warnings: List[str] = field(default_factory=list)     # what the output lacks, and why
 
     @property
     def bits_per_weight(self) -> float:
@@ -60,17 +63,28 @@ class QuantizeResult:
         return {"path": self.path, "file_type": self.file_type, "tensors": self.tensors,
                 "quantized": self.quantized, "bytes_in": self.bytes_in,
                 "bytes_out": self.bytes_out, "params": self.params,
-                "bits_per_weight": self.bits_per_weight, "types": dict(self.types)}
+                "bits_per_weight": self.bits_per_weight, "types": dict(self.types),
+                "warnings": list(self.warnings)}
 
 
-def _open_source(src: Path, dst: Path) -> Any:
+def _hf_warnings(model_dir: Path) -> List[str]:
+    """What a GGUF converted from the Hugging Face checkpoint in model_dir lacks."""
+    have = [n for n in ("tokenizer.json", "tokenizer.model") if (model_dir / n).is_file()]
+    found = f" although {' and '.join(have)} is in {model_dir}" if have else ""
+    return [f"the output has no tokenizer.ggml.* keys{found}: converting a Hugging Face "
+            "tokenizer to GGUF metadata is not implemented yet, so runtimes that read the "
+            "vocabulary from the GGUF (llama.cpp) cannot run this file"]
+
+
+def _open_source(src: Path, dst: Path, notes: List[str]) -> Any:
     """The opened source: src itself when it is a GGUF file; a Hugging Face LLaMA checkpoint
     directory (or a safetensors file with config.json beside it) converted to an F32 GGUF.
 
     The conversion is written (atomically, by the native writer) under a temp name marked like
     the writer's own temps, `.NAME.mwt-tmp-XXXXXX` beside dst's target, then opened and unlinked
     at once: the open file stays mapped, no directory is made, and a crash in the instant
-    between write and unlink leaves a marked file the next write to that directory removes."""
+    between write and unlink leaves a marked file the next write to that directory removes.
+    Warnings about what the output will lack are appended to ``notes``."""
     from ._file import detect_format, open as open_file
     from .convert_hf import hf_llama_to_gguf
 
@@ -84,6 +98,7 @@ def _open_source(src: Path, dst: Path) -> Any:
         tmp = target.parent / f".{target.name}.mwt-tmp-{suffix}"
         try:
             hf_llama_to_gguf(model_dir, tmp, dtype="F32")
+            notes.extend(_hf_warnings(model_dir))
             return open_file(tmp)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -104,7 +119,9 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     ``allow_requantize=True``: they are dequantized first, which compounds the error, hence
     the opt-in), or a Hugging Face LLaMA checkpoint (directory with config.json and safetensors),
     which is first converted with :func:`mwt.convert_hf.hf_llama_to_gguf` at F32 into a
-    temporary file next to ``dst`` (unlinked as soon as it is open). A file type whose rules
+    temporary file next to ``dst`` (unlinked as soon as it is open); the result's ``warnings``
+    then say that the output has no ``tokenizer.ggml.*`` keys (the tokenizer converter is not
+    implemented yet). A file type whose rules
     fall back to a type mwt cannot encode for some tensor (Q2_K / Q3_K rows that are not whole
     256-value blocks get IQ4_NL) raises :class:`mwt.UnsupportedFeatureError` naming the tensor
     before anything is encoded.
@@ -129,7 +146,8 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     out_dir = Path(os.path.realpath(dst_path)).parent
     if not out_dir.is_dir():
         _raise("IO", f"cannot write '{dst_path}': directory '{out_dir}' does not exist")
-    with _open_source(Path(src), dst_path) as wf:
+    notes: List[str] = []
+    with _open_source(Path(src), dst_path, notes) as wf:
         plan = wf.plan_quantization(file_type)
         names: List[str] = list(wf.tensors.keys())
         tensors = [wf.tensors[n] for n in names]
@@ -165,11 +183,14 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
             return RawTensor(target, t.shape, coded.reshape(x.shape[:-1] + coded.shape[-1:]))
 
         out: Dict[str, Any] = {}
+        total_bytes = sum(int(t.nbytes) for t in tensors)
+        done_bytes = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for i, (name, t) in enumerate(zip(names, tensors)):
+            for name, t in zip(names, tensors):
                 out[name] = encode(t, pool)
+                done_bytes += int(t.nbytes)
                 if progress is not None:
-                    progress(i + 1, len(names), name)
+                    progress(done_bytes, total_bytes, name)
 
         metadata = dict(wf.metadata)
         types = dict(wf.metadata_types)
@@ -187,4 +208,4 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
             quantized=sum(1 for t in tensors if plan[t.name] != t.dtype),
             bytes_in=sum(int(t.nbytes) for t in tensors),
             bytes_out=sum(memoryview(enc.data).nbytes for enc in out.values()),
-            params=sum(int(t.numel) for t in tensors), types=counts)
+            params=sum(int(t.numel) for t in tensors), types=counts, warnings=notes)

@@ -131,6 +131,15 @@ def _encode(w: np.ndarray, dtype: str) -> Any:
     return mwt.RawTensor("BF16", w.shape, f32_to_bf16_bits(w).tobytes())
 
 
+def _model_name(cfg: dict[str, Any], src: Path) -> str:
+    """general.name: the last part of the config's ``_name_or_path`` (the hub id it was saved
+    from, e.g. ``HuggingFaceTB/SmolLM2-135M``), else the checkpoint directory's name."""
+    saved = cfg.get("_name_or_path")
+    if isinstance(saved, str) and saved.strip("/ "):
+        return saved.strip("/ ").replace("\\", "/").rsplit("/", 1)[-1]
+    return src.resolve().name
+
+
 def hf_llama_to_gguf(src_dir: str | os.PathLike[str], dst_path: str | os.PathLike[str],
                      dtype: str = "F16", name: str | None = None) -> Path:
     """Convert the LLaMA checkpoint in src_dir to a GGUF file at dst_path; returns dst_path.
@@ -157,7 +166,7 @@ def hf_llama_to_gguf(src_dir: str | os.PathLike[str], dst_path: str | os.PathLik
 
     metadata: dict[str, Any] = {
         "general.architecture": "llama",
-        "general.name": name if name is not None else src.resolve().name,
+        "general.name": name if name is not None else _model_name(cfg, src),
         "llama.vocab_size": int(_config_value(cfg, "vocab_size")),
         "llama.context_length": int(_config_value(cfg, "max_position_embeddings")),
         "llama.embedding_length": hidden,

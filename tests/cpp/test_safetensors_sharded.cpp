@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "formats/open.hpp"
 #include "st_fixtures.hpp"
 
 using namespace st_test;
@@ -381,4 +382,40 @@ TEST_CASE(
   }
   // Shard 1 was not touched: its data maps as usual.
   CHECK(view(*wf, tensor(*wf, "a")) == ts.find("a").bytes);
+}
+
+TEST_CASE("sharded safetensors: a '..' that stays inside the directory is followed",
+          "[safetensors][sharded]") {
+  // "sub/../x" names x beside the index: the path never leaves the directory, so it opens (it
+  // was PATH_ESCAPE); one that climbs out is still refused by the same component count.
+  TempDir dir;
+  const std::vector<Owned> inner{owned("v", "F32", {2}, 4)};
+  std::filesystem::create_directories(dir / "sub");
+  write_safetensors(spec_of(inner), dir / "inside.safetensors");
+  for (const std::string& name :
+       {std::string("sub/../inside.safetensors"), std::string("./sub/./../inside.safetensors")}) {
+    INFO(name);
+    dir.write("model.safetensors.index.json", index_json(8, {{"v", name}}));
+    const auto wf = read_safetensors_sharded(dir.path, {});
+    CHECK(view(*wf, tensor(*wf, "v")) == inner[0].bytes);
+  }
+  dir.write("model.safetensors.index.json", index_json(8, {{"v", "sub/../../inside.safetensors"}}));
+  auto e =
+      expect_open_error([&] { return read_safetensors_sharded(dir.path, {}); }, Code::PATH_ESCAPE);
+  CHECK(mentions(e, "leaves the model directory"));
+}
+
+TEST_CASE("sharded safetensors: a weight_map that is not an object is BAD_SYNTAX, not BAD_MAGIC",
+          "[safetensors][sharded]") {
+  TempDir dir;
+  for (const std::string& value : {std::string("[\"a\", \"b\"]"), std::string("\"x\""),
+                                   std::string("null"), std::string("7")}) {
+    INFO(value);
+    dir.write("model.safetensors.index.json", "{\"metadata\": {}, \"weight_map\": " + value + "}");
+    const std::string path = dir / "model.safetensors.index.json";
+    CHECK(detect_format(path) == Format::SAFETENSORS_INDEX);
+    auto e = expect_open_error([&] { return open_weight_file(path, {}); }, Code::BAD_SYNTAX);
+    CHECK(e.field() == "index.weight_map");
+    CHECK(mentions(e, "must be a JSON object"));
+  }
 }

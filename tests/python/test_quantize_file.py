@@ -81,7 +81,11 @@ def test_q4_k_m_types_follow_llama_cpp_rules(tmp_path, hidden, ffn, tie):
     assert summary["file_type"] == "Q4_K_M"
     # The progress bar went to stderr and reached the end.
     assert "quantize Q4_K_M [" in r.stderr
-    assert f"{summary['tensors']}/{summary['tensors']} tensors" in r.stderr
+    total_mib = f"{summary['bytes_in'] / (1 << 20):,.1f}"
+    assert f"{total_mib}/{total_mib} MiB" in r.stderr
+    # A Hugging Face source has no tokenizer keys yet: said on stderr and in the JSON.
+    assert "no tokenizer.ggml.* keys" in r.stderr
+    assert any("tokenizer.ggml" in w for w in summary["warnings"])
 
     # Reference F32 conversion of the same checkpoint: what was quantized.
     from mwt.convert_hf import hf_llama_to_gguf
@@ -161,8 +165,14 @@ def test_every_thread_count_writes_the_same_bytes(tmp_path):
         out = tmp_path / f"q4km-{threads}.gguf"
         seen: list = []
         res = mwt.quantize_file(src, out, "Q4_K_M", threads=threads,
-                                progress=lambda i, n, name, seen=seen: seen.append(i))
-        assert seen == list(range(1, res.tensors + 1))
+                                progress=lambda d, n, name, seen=seen: seen.append((d, n, name)))
+        # One call per tensor, counting input bytes: cumulative, ending at the total.
+        with mwt.open(out) as wf:
+            names = list(wf.tensors)
+        assert [name for _, _, name in seen] == names
+        assert all(n == res.bytes_in for _, n, _ in seen)
+        done = [d for d, _, _ in seen]
+        assert done == sorted(done) and done[-1] == res.bytes_in and len(done) == res.tensors
         paths.append(out)
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
@@ -204,3 +214,39 @@ def test_cli_usage_and_errors(tmp_path):
     assert r.returncode == 1
     assert "error" in json.loads(r.stdout)
     assert not (tmp_path / "o.gguf").exists()
+
+
+def test_progress_counts_bytes_not_tensors(tmp_path):
+    # One big tensor after many small ones: by bytes, the small ones are a sliver of the
+    # work (a count of tensors would say 90% done before the big one starts).
+    src = tmp_path / "in.gguf"
+    tensors = {f"blk.{i}.attn_norm.weight": np.ones(256, np.float32) for i in range(9)}
+    tensors["token_embd.weight"] = np.ones((512, 256), np.float32)
+    mwt.save_gguf(src, tensors, {"general.architecture": "llama"})
+    seen: list = []
+    res = mwt.quantize_file(src, tmp_path / "out.gguf", "Q8_0",
+                            progress=lambda d, n, name: seen.append((d, n, name)))
+    small = 9 * 256 * 4
+    order = list(tensors)
+    with mwt.open(src) as wf:
+        order = list(wf.tensors)
+    before_big = [d for d, _, name in seen[:order.index("token_embd.weight")]]
+    assert all(d <= small for d in before_big)
+    assert seen[-1][0] == seen[-1][1] == res.bytes_in == small + 512 * 256 * 4
+    assert res.warnings == []  # a GGUF source keeps its own keys
+
+
+def test_hf_model_name_from_config(tmp_path):
+    src = _tiny_llama(tmp_path / "some-dir", hidden=64, ffn=128, layers=1)
+    cfg = json.loads((src / "config.json").read_text())
+    cfg["_name_or_path"] = "example-org/Tiny-Llama-Test"
+    (src / "config.json").write_text(json.dumps(cfg))
+    out = tmp_path / "o.gguf"
+    mwt.quantize_file(src, out, "Q8_0")
+    with mwt.open(out) as wf:
+        assert wf.metadata["general.name"] == "Tiny-Llama-Test"
+    del cfg["_name_or_path"]
+    (src / "config.json").write_text(json.dumps(cfg))
+    mwt.quantize_file(src, out, "Q8_0")
+    with mwt.open(out) as wf:  # no name in the config: the directory's
+        assert wf.metadata["general.name"] == src.resolve().name

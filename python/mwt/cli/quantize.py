@@ -43,11 +43,14 @@ class ProgressBar:
         self.start = time.monotonic()
 
     def __call__(self, done: int, total: int, name: str) -> None:
+        """done / total are input bytes (see mwt._quantize_file.ProgressFn)."""
         frac = done / total if total else 1.0
         fill = int(round(frac * self.width))
         elapsed = time.monotonic() - self.start
+        mib = 1 << 20
         self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (self.width - fill)}] "
-                          f"{done}/{total} tensors {elapsed:5.1f}s {name[:40]:<40}")
+                          f"{done / mib:,.1f}/{total / mib:,.1f} MiB {elapsed:5.1f}s "
+                          f"{name[:40]:<40}")
         if done == total:
             self.stream.write("\n")
         self.stream.flush()
@@ -71,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         from .._errors import _raise
 
         _raise("IO", f"mwt quantize {args.input} -> {args.output}: {e}")
+    for note in result.warnings:
+        print(f"mwt quantize: warning: {note}", file=sys.stderr)
     if args.json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
         return 0

@@ -82,12 +82,20 @@ void check_shard_name(const std::string& name, uint64_t at, const std::string& f
   if (name.front() == '/') refuse("is absolute");
   if (name.find('\\') != std::string::npos) refuse("contains a backslash");
   if (name.size() >= 2 && name[1] == ':') refuse("has a drive prefix");
-  size_t start = 0;
+  // `..` is allowed where it stays inside: "sub/../x.safetensors" is, "sub/../../x" is not.
+  // Counted by components here; the kernel (openat2 RESOLVE_BENEATH) or the canonical-path
+  // check in open_shard still has the last word, as "sub" may be a symlink.
+  size_t start = 0, depth = 0;
   while (start <= name.size()) {
     const size_t slash = name.find('/', start);
     const std::string_view part = std::string_view(name).substr(
         start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (part == "..") refuse("contains a '..' component");
+    if (part == "..") {
+      if (depth == 0) refuse("has a '..' component that leaves the model directory");
+      --depth;
+    } else if (!part.empty() && part != ".") {
+      ++depth;
+    }
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
@@ -96,6 +104,7 @@ void check_shard_name(const std::string& name, uint64_t at, const std::string& f
 std::unique_ptr<WeightFile> read_shard(const ModelDir& dir, const std::string& name, uint64_t at,
                                        const OpenOptions& opts) {
   std::shared_ptr<MappedFile> file = open_shard(dir, name, at);
+  if (!opts.io_mmap) file->read_instead_of_mapping();  // before the file is shared
   try {
     return read_safetensors(std::move(file), opts, /*index=*/false);
   } catch (const Error& e) {
