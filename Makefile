@@ -1,7 +1,9 @@
 # mwt: the two set-up commands (README) plus the pieces they are made of.
 #   make demo  - install what is missing, build, run the main job on a bundled default
-#   make test  - the same set-up, then every C++ (incl. an ASan+UBSan build) and Python test
-# Other targets: deps, build, python, asan, lint, fuzz (FUZZ_SECONDS=600), bench, clean.
+#   make test  - the same set-up, then every C++ (incl. an ASan+UBSan build and a ThreadSanitizer
+#                build of the concurrency tests) and Python test
+# Other targets: deps, build, python, asan, lint, fuzz (FUZZ_SECONDS=600), differential (N=20000),
+# bench, clean.
 SHELL := /bin/bash
 .DEFAULT_GOAL := demo
 
@@ -12,6 +14,7 @@ JOBS ?= 2
 FUZZ_SECONDS ?= 600
 BUILD := build/release
 ASAN_BUILD := build/asan
+TSAN_BUILD := build/tsan
 
 # Debian packages the build and tests need: toolchain, the libraries CMakeLists.txt finds, clang
 # (+ its runtime) for the fuzzers, clang-format and clang-tidy for make lint.
@@ -19,14 +22,15 @@ APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev
                 libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev \
                 clang-format clang-tidy
 
-.PHONY: demo test deps apt venv build python asan lint lint-fast test-cpp test-asan test-python \
-        test-fuzz-smoke fuzz bench clean
+.PHONY: demo test deps apt venv build python asan tsan lint lint-fast test-cpp test-asan test-tsan \
+        test-python \
+        test-fuzz-smoke fuzz bench clean differential
 
 demo: build python
 	$(VPY) examples/python/demo.py --out demo-out
 
-test: build python asan
-	$(MAKE) --no-print-directory lint-fast test-cpp test-asan test-python test-fuzz-smoke
+test: build python asan tsan
+	$(MAKE) --no-print-directory lint-fast test-cpp test-asan test-tsan test-python test-fuzz-smoke
 
 # Style and structure (tools/lint.sh): layering, line length, clang-format, ruff, mypy, and in
 # `make lint` also clang-tidy over the library with the Release compile database.
@@ -80,6 +84,26 @@ asan: apt
 	  -DMWT_WERROR=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target mwt_tests
 
+# ThreadSanitizer (gcc): the same unit-test binary; test-tsan runs only the [concurrency] tests
+# (tests/cpp/test_concurrency.cpp: 8 threads through the C ABI). Any report fails the run
+# (halt_on_error; no suppressions).
+tsan: apt venv
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMWT_TSAN=ON \
+	  -DMWT_WERROR=ON >/dev/null
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target mwt_tests
+	CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) $(VPY) -m pip install -q --disable-pip-version-check \
+	  --no-build-isolation --no-deps --upgrade --target $(TSAN_BUILD)/site \
+	  -C build-dir=$(TSAN_BUILD)/python -C cmake.define.MWT_TSAN=ON \
+	  -C cmake.build-type=RelWithDebInfo .
+
+# The Python side (tests/python/test_concurrency.py: 8 threads, GIL released) loads the TSan
+# build of mwt._native into the stock interpreter, gcc's libtsan preloaded.
+test-tsan:
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(TSAN_BUILD)/tests/mwt_tests "[concurrency]"
+	LD_PRELOAD=$$($(CXX) -print-file-name=libtsan.so) TSAN_OPTIONS=halt_on_error=1 \
+	  PYTHONPATH=$(TSAN_BUILD)/site $(VPY) -m pytest -q -p no:cacheprovider \
+	  tests/python/test_concurrency.py
+
 test-cpp:
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
@@ -93,6 +117,12 @@ test-python:
 
 fuzz: apt venv
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# mwt against gguf-py and the safetensors package on N mutated files, each reader in a limited
+# child (tests/differential/README.md); make test runs 5000 (tests/python/test_differential.py).
+N ?= 20000
+differential: python
+	$(VPY) -m tests.differential.run --n $(N) --jobs $(JOBS)
 
 # Benchmarks print their tables; add --write-results benchmarks/RESULTS.md to record them.
 bench: build python
