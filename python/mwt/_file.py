@@ -47,7 +47,7 @@ def _short(value: Any, limit: int = 60) -> str:
 _INTP_MAX = 2**63 - 1
 
 
-def _check_numpy_shape(t: "Tensor", itemsize: int) -> None:
+def _check_numpy_shape(t: Tensor, itemsize: int) -> None:
     """OVERFLOW when numpy cannot make an array of ``t.shape``: numpy refuses a shape whose
     non-zero dimensions times the element size exceed 2^63 - 1 even when another dimension is
     0, and a file may declare such an empty tensor (the readers accept it: it holds no bytes)."""
