@@ -179,3 +179,28 @@ def test_corpus_covers_both_formats(corpus):
     assert sum(n.endswith(".gguf") for n in corpus) > 60
     assert sum(n.endswith(".safetensors") for n in corpus) > 60
     assert os.path.getsize(corpus["empty.gguf"]) == 0
+
+
+def test_cli_on_differential_cases_never_tracebacks(tmp_path, capsys):
+    """The differential generator's mutated files (tests/differential/gen.py: counts, lengths,
+    offsets, alignment, dtypes, duplicates, truncation, non-UTF-8, huge shapes) through every
+    subcommand and flag, text and --json: the same guarantees as for the corpus above."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, repo)
+    from tests.differential import gen
+
+    seeds = gen.writer_seeds(str(tmp_path / "seeds"))
+    out = str(tmp_path / "out.gguf")
+    codes = []
+    for case_id in range(0, 3000, 3):  # 1000 cases, both formats
+        case = gen.make_case(case_id, seeds)
+        path = str(tmp_path / f"case{case_id}{case.suffix}")
+        with open(path, "wb") as f:
+            f.write(case.data)
+        for flags in INSPECT_FLAGS:
+            for js in ([], ["--json"]):
+                codes.append(_check(capsys, ["inspect", *flags, *js, path]))
+        for js in ([], ["--json"]):
+            _check(capsys, ["quantize", "--no-progress", "--type", "Q8_0", *js, path, out])
+        os.unlink(path)
+    assert codes.count(0) > 300 and codes.count(1) > 1500  # both outcomes are exercised
