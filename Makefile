@@ -128,6 +128,7 @@ differential: python
 bench: build python
 	$(VPY) benchmarks/bench_open.py
 	$(VPY) benchmarks/bench_dequant.py
+	$(VPY) benchmarks/bench_quantize.py
 
 clean:
 	rm -rf build demo-out
