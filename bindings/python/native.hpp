@@ -76,6 +76,16 @@ class File {
 
 inline void make_readonly(py::array& a) { a.attr("flags").attr("writeable") = false; }
 
+// n bytes at s, a pointer the file handle gave out (keys and strings point into the map), copied
+// into buf through mwt_file_copy_bytes: guarded, so a file truncated by another process raises
+// mwt.IoError "changed while mapped" instead of killing the interpreter with SIGBUS.
+inline const std::string& copy_mapped(const mwt_file* f, const char* s, size_t n,
+                                      std::string& buf) {
+  buf.resize(n);
+  check(mwt_file_copy_bytes(f, s, n, buf.data()));
+  return buf;
+}
+
 // Decode UTF-8 from a file; invalid UTF-8 becomes bytes (metadata values keep their exact bytes).
 py::object str_or_bytes(const char* s, size_t n);
 // Decode a name/key; invalid UTF-8 bytes become lone surrogates (surrogateescape), so the name is

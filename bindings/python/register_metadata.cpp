@@ -2,7 +2,8 @@
 // costs nothing in Python until a key is read (python/mwt/_metadata.py builds the Mapping).
 // Lookups go through mwt_file_metadata_find; numeric arrays are read-only numpy views over the
 // memory map whose base is the File object (the map lives as long as the array); string arrays
-// are read element by element (the Python side wraps them in a lazy Sequence).
+// are read element by element (the Python side wraps them in a lazy Sequence). Keys and strings
+// are copied out of the map through mwt_file_copy_bytes (guarded: mwt.h, "Mapped files").
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -72,7 +73,9 @@ py::object scalar_value(const mwt_file* f, size_t i, mwt_value_type t) {
       const char* s = nullptr;
       size_t n = 0;
       check(mwt_file_metadata_get_string(f, i, &s, &n));
-      return str_or_bytes(s, n);
+      std::string buf;
+      copy_mapped(f, s, n, buf);
+      return str_or_bytes(buf.data(), buf.size());
     }
     default: break;
   }
@@ -97,9 +100,10 @@ py::array numeric_array(const py::object& file, size_t i, mwt_value_type elem) {
   const std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(count)};
   const std::vector<py::ssize_t> strides{dt.itemsize()};
   bool exact = true;
+  std::string bools;  // BOOL arrays are checked (and, when not 0/1, copied) from a guarded copy
   if (elem == MWT_VALUE_BOOL) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    for (uint64_t j = 0; j < count && exact; ++j) exact = p[j] <= 1;
+    copy_mapped(f, static_cast<const char*>(data), static_cast<size_t>(count), bools);
+    for (uint64_t j = 0; j < count && exact; ++j) exact = static_cast<uint8_t>(bools[j]) <= 1;
   }
   py::array out;
   if (count == 0 || data == nullptr) {
@@ -109,8 +113,7 @@ py::array numeric_array(const py::object& file, size_t i, mwt_value_type elem) {
   } else {
     out = py::array(dt, shape, strides);
     auto* q = static_cast<uint8_t*>(out.mutable_data());
-    const auto* p = static_cast<const uint8_t*>(data);
-    for (uint64_t j = 0; j < count; ++j) q[j] = p[j] != 0;
+    for (uint64_t j = 0; j < count; ++j) q[j] = bools[j] != 0;
   }
   make_readonly(out);
   return out;
@@ -153,7 +156,9 @@ py::str key_at(const mwt_file* f, size_t i) {
   const char* key = nullptr;
   size_t len = 0;
   check(mwt_file_metadata_key(f, i, &key, &len));
-  return name_str(key, len);
+  std::string buf;
+  copy_mapped(f, key, len, buf);
+  return name_str(buf.data(), buf.size());
 }
 
 // Keys start..stop-1 (clamped to the table) in file order: iteration fetches them in chunks.
@@ -169,7 +174,7 @@ py::list metadata_keys(const py::object& file, int64_t start, int64_t stop) {
 }
 
 // Index of `key` (a str, encoded back to the file's bytes as name_str decoded it), or -1 when
-// absent or not a str.
+// absent or not a str; mwt.IoError when the file changed while mapped.
 int64_t metadata_find(const py::object& file, const py::object& key) {
   const mwt_file* f = handle(file);
   if (!PyUnicode_Check(key.ptr())) return -1;
@@ -179,8 +184,13 @@ int64_t metadata_find(const py::object& file, const py::object& key) {
     return -1;
   }
   const auto bytes = py::reinterpret_steal<py::bytes>(raw);
-  return mwt_file_metadata_find(f, PyBytes_AS_STRING(bytes.ptr()),
-                                static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+  const int64_t i = mwt_file_metadata_find(f, PyBytes_AS_STRING(bytes.ptr()),
+                                           static_cast<size_t>(PyBytes_GET_SIZE(bytes.ptr())));
+  if (i == -2)
+    fail(MWT_E_IO,
+         "the file changed while mapped: its metadata can no longer be looked up "
+         "(mwt.open(path, mmap=False) reads a file that may change into memory)");
+  return i;
 }
 
 // Elements range(start, stop, step) of string array i (the caller resolves a slice).
@@ -192,13 +202,15 @@ py::list metadata_strings(const py::object& file, int64_t index, int64_t start, 
   const int64_t n = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
                              : (start > stop ? (start - stop - step - 1) / -step : 0);
   py::list out(static_cast<size_t>(n));
+  std::string buf;
   for (int64_t k = 0; k < n; ++k) {
     const int64_t j = start + k * step;
     if (j < 0) fail(MWT_E_ARGUMENT, "element index " + std::to_string(j) + " is out of range");
     const char* s = nullptr;
     size_t len = 0;
     check(mwt_file_metadata_get_array_string(f, i, static_cast<uint64_t>(j), &s, &len));
-    out[static_cast<size_t>(k)] = str_or_bytes(s, len);
+    copy_mapped(f, s, len, buf);
+    out[static_cast<size_t>(k)] = str_or_bytes(buf.data(), buf.size());
   }
   return out;
 }
@@ -210,7 +222,9 @@ py::object metadata_string(const py::object& file, int64_t index, int64_t j) {
   const char* s = nullptr;
   size_t len = 0;
   check(mwt_file_metadata_get_array_string(f, i, static_cast<uint64_t>(j), &s, &len));
-  return str_or_bytes(s, len);
+  std::string buf;
+  copy_mapped(f, s, len, buf);
+  return str_or_bytes(buf.data(), buf.size());
 }
 
 }  // namespace

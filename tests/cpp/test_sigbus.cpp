@@ -178,6 +178,37 @@ TEST_CASE("a guarded read of a shrunk map is Error(IO) and the process lives on"
   std::filesystem::remove(other);
 }
 
+TEST_CASE("metadata reads of a shrunk map: mwt_file_copy_bytes and find", "[sigbus]") {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("mwt-sigbus-" + std::to_string(::getpid()) + "-meta.gguf"))
+                               .string();
+  mwt_writer* w = nullptr;
+  REQUIRE(mwt_writer_create(MWT_FORMAT_GGUF, &w) == nullptr);
+  const std::string name(6000, 'n');  // more than a page of header
+  REQUIRE(mwt_writer_add_metadata_string(w, "general.name", 12, name.data(), name.size()) ==
+          nullptr);
+  REQUIRE(mwt_writer_add_metadata_string(w, "general.last", 12, "x", 1) == nullptr);
+  REQUIRE(mwt_writer_write(w, path.c_str()) == nullptr);
+  mwt_writer_free(w);
+  mwt_file* f = nullptr;
+  REQUIRE(mwt_file_open(path.c_str(), nullptr, &f) == nullptr);
+  const char* s = nullptr;
+  size_t n = 0;
+  REQUIRE(mwt_file_metadata_get_string(f, 0, &s, &n) == nullptr);
+  std::string copy(n, '\0');
+  REQUIRE(mwt_file_copy_bytes(f, s, n, copy.data()) == nullptr);  // unchanged: a plain copy
+  CHECK(copy == name);
+  CHECK(mwt_file_metadata_find(f, "general.last", 12) == 1);
+  CHECK(mwt_file_metadata_find(f, "absent", 6) == -1);
+  REQUIRE(::truncate(path.c_str(), 0) == 0);
+  CHECK(is_changed_while_mapped(mwt_file_copy_bytes(f, s, n, copy.data()), path));
+  CHECK(mwt_file_metadata_find(f, "general.last", 12) == -2);  // not a wrong "absent"
+  CHECK(mwt_file_metadata_find(f, "absent", 6) == -2);
+  CHECK(mwt_file_copy_bytes(f, nullptr, 0, nullptr) == nullptr);
+  mwt_file_free(f);
+  std::filesystem::remove(path);
+}
+
 TEST_CASE("io.mmap 0 reads into private memory that a truncation cannot reach", "[sigbus]") {
   const std::string path = make_file("private");
   auto f = MappedFile::open(path, /*map=*/false);

@@ -199,3 +199,41 @@ def test_off_switch_leaves_sigbus_fatal(gguf_file):
         print("survived")
     """, gguf_file, {"MWT_NO_SIGBUS_GUARD": "1"})
     assert died_of_sigbus(proc), (proc.returncode, proc.stdout, proc.stderr)
+
+
+def test_metadata_strings_keys_and_lookups_of_a_shrunk_map(tmp_path):
+    """Keys, string values, string-array elements, BOOL arrays and key lookups are read from the
+    map by the bindings; they are copied through the guarded mwt_file_copy_bytes, so each read
+    after the file shrank raises IoError and the process lives on (before: SIGBUS)."""
+    path = tmp_path / "meta.gguf"
+    meta = {"general.architecture": "llama", "general.name": "n" * 5000,
+            "tokenizer.ggml.tokens": [f"token{i}" for i in range(4000)],
+            "test.flags": np.array([True, False] * 3000)}
+    mwt.save_gguf(path, {"w": np.zeros(4, np.float32)}, meta)
+    out = ok(run_child("""
+        from mwt import _native
+        wf = mwt.open(p)
+        md, nf = wf.metadata, wf._native
+        i_name = _native.metadata_find(nf, "general.name")  # found before the file shrinks
+        i_flags = _native.metadata_find(nf, "test.flags")
+        tokens = md["tokenizer.ggml.tokens"]  # lazy: no element read yet
+        os.truncate(p, 0)
+        reads = {  # each reaches one guarded copy first
+            "string": lambda: _native.metadata_value(nf, i_name, None),
+            "key": lambda: _native.metadata_key(nf, 1),
+            "token": lambda: tokens[3999],
+            "tokens": lambda: tokens[10:20],
+            "bools": lambda: _native.metadata_value(nf, i_flags, None),
+            "key lookup": lambda: "general.name" in md,
+            "keys": lambda: list(md),
+        }
+        for what, read in reads.items():
+            try:
+                read()
+                print(what, "read")
+            except mwt.IoError as e:
+                assert "changed while mapped" in str(e), e
+                print(what, "IoError")
+    """, path))
+    assert out.splitlines() == [f"{what} IoError" for what in (
+        "string", "key", "token", "tokens", "bools", "key lookup", "keys")], out

@@ -53,12 +53,12 @@
  *   MWT_OPT_IO_MMAP to 0: the file is read into private memory instead (at the cost of that
  *   memory and the read time), and later changes cannot reach it.
  * - libmwt's own reads of mapped data are guarded: mwt_dequantize*, mwt_convert_*, mwt_quantize*,
- *   mwt_file_metadata_copy_array, mwt_file_quantization, mwt_writer_write, mwt_detect_format and
- *   mwt_file_open itself, when the bytes they read lie in a map of an open mwt_file, return
+ *   mwt_file_metadata_copy_array, mwt_file_copy_bytes, mwt_file_metadata_find (which answers -2),
+ *   mwt_file_quantization, mwt_writer_write, mwt_detect_format and mwt_file_open itself, when the bytes they read lie in a map of an open mwt_file, return
  *   MWT_E_IO naming the file and "changed while mapped" instead of dying, and so does every later
  *   such call over that map (its pages past the fault then read as zeros; mwt_writer_write
  *   publishes nothing). Reads by the caller through the pointers above are not guarded: they are
- *   the caller's, as with any mmap. The guard is a SIGBUS handler (sigaction, SA_SIGINFO |
+ *   the caller's, as with any mmap; mwt_file_copy_bytes is the guarded way to read them. The guard is a SIGBUS handler (sigaction, SA_SIGINFO |
  *   SA_ONSTACK) installed when the first file is mapped; it handles only faults inside mwt's maps
  *   on a thread inside one of those calls, and hands every other SIGBUS to the handler installed
  *   before it (the default action included). A host that installs its own SIGBUS handler later must
@@ -451,7 +451,9 @@ MWT_API uint32_t mwt_value_type_size(mwt_value_type type);
 MWT_API size_t mwt_file_metadata_count(const mwt_file* file);
 MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_key(const mwt_file* file, size_t i,
                                                         const char** key, size_t* len);
-/* Index of key (len bytes), or -1 if absent. */
+/* Index of key (len bytes), or -1 if absent (or file is NULL). -2 when the file changed while
+ * mapped: the lookup reads the keys in the map ("Mapped files"), and a map that has lost pages
+ * cannot answer "absent" truthfully. */
 MWT_API int64_t mwt_file_metadata_find(const mwt_file* file, const char* key, size_t len);
 MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_type(const mwt_file* file, size_t i,
                                                          mwt_value_type* type);
@@ -500,6 +502,15 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_copy_array(const mwt_file* f
 MWT_API MWT_NODISCARD mwt_status* mwt_file_metadata_get_array_string(const mwt_file* f, size_t i,
                                                                      uint64_t j, const char** str,
                                                                      size_t* len);
+
+/* Copy n bytes at src, a pointer this handle gave out (a metadata key, string or array, or tensor
+ * data), to dst (any memory; overlap allowed), guarded as libmwt's own reads are ("Mapped
+ * files"): a file that shrank under src gives MWT_E_IO "changed while mapped" instead of a SIGBUS.
+ * This is how a caller reads the handle's strings safely when another process may truncate the
+ * file (mwt's Python bindings read every string this way). Thread-safety: as every const
+ * mwt_file* call. n == 0 copies nothing (src and dst may then be NULL). */
+MWT_API MWT_NODISCARD mwt_status* mwt_file_copy_bytes(const mwt_file* f, const void* src, size_t n,
+                                                      void* dst);
 
 /* Tensors in file order (sharded safetensors: shard order, then each shard's order). */
 MWT_API size_t mwt_file_tensor_count(const mwt_file* file);

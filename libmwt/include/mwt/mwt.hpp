@@ -277,8 +277,12 @@ class File : public wrap::Handle<mwt_file, mwt_file_free> {
     wrap::check(mwt_file_metadata_key(h_, i, &k, &n));
     return wrap::view(k, n);
   }
+  // The index of key, nullopt when absent; Error(IO) when the file changed while mapped.
   std::optional<size_t> find_metadata(std::string_view key) const {
     const int64_t i = mwt_file_metadata_find(h_, key.data(), key.size());
+    if (i == -2)
+      throw Error(MWT_E_IO, "IO: the file changed while mapped (metadata lookup)", UINT64_MAX,
+                  "");
     return i < 0 ? std::nullopt : std::optional<size_t>(static_cast<size_t>(i));
   }
   mwt_value_type metadata_type(size_t i) const {
@@ -305,6 +309,17 @@ class File : public wrap::Handle<mwt_file, mwt_file_free> {
     int v = 0;
     wrap::check(mwt_file_metadata_get_bool(h_, i, &v));
     return v != 0;
+  }
+  // Copies n bytes at src, a pointer or view this handle gave out, to dst, guarded against the
+  // file shrinking under it (mwt.h, "Mapped files"): Error(IO) instead of SIGBUS.
+  void copy_bytes(const void* src, size_t n, void* dst) const {
+    wrap::check(mwt_file_copy_bytes(h_, src, n, dst));
+  }
+  // A view this handle gave out (a key, a string value) copied into a string, guarded likewise.
+  std::string copy_string(std::string_view view) const {
+    std::string out(view.size(), '\0');
+    copy_bytes(view.data(), view.size(), out.data());
+    return out;
   }
   std::string_view get_string(size_t i) const {
     const char* s = nullptr;

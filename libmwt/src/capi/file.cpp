@@ -187,7 +187,18 @@ MWT_API mwt_status* mwt_file_metadata_key(const mwt_file* f, size_t i, const cha
 MWT_API int64_t mwt_file_metadata_find(const mwt_file* f, const char* key, size_t len) {
   MWT_API_BEGIN
   if (!f || !f->wf || (key == nullptr && len != 0)) return -1;
-  return f->wf->find_metadata(std::string_view(key ? key : "", len));
+  // The lookup compares key bytes in the map (mwt.h, "Mapped files"): guarded, and a map that
+  // lost pages at any time answers -2, not a wrong "absent" read from zeros.
+  int64_t found = -1;
+  try {
+    mwt::detail::run_guarded(
+        [&] { found = f->wf->find_metadata(std::string_view(key ? key : "", len)); });
+    for (const auto& file : f->wf->files) file->require_unchanged();
+  } catch (const mwt::detail::Error& e) {
+    if (e.code() == Code::IO) return -2;
+    throw;
+  }
+  return found;
   MWT_API_END_RETURN(-1)
 }
 
@@ -279,6 +290,18 @@ MWT_API mwt_status* mwt_file_metadata_copy_array(const mwt_file* f, size_t i,
   mwt::detail::run_guarded(  // array_data is a view into the map
       [&] { std::memcpy(out, e.value.array_data, static_cast<size_t>(bytes)); });
   mwt::detail::require_unchanged(e.value.array_data, bytes);
+  MWT_API_END
+}
+
+MWT_API mwt_status* mwt_file_copy_bytes(const mwt_file* f, const void* src, size_t n, void* dst) {
+  MWT_API_BEGIN
+  const char* fn = "mwt_file_copy_bytes";
+  file_of(f, fn);
+  if (n == 0) return nullptr;
+  if (src == nullptr) bad_argument(fn, "src is NULL");
+  require_out(dst, fn, "dst");
+  mwt::detail::run_guarded([&] { std::memmove(dst, src, n); });  // src may be in the map
+  mwt::detail::require_unchanged(src, n);
   MWT_API_END
 }
 
