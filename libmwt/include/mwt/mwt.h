@@ -54,17 +54,19 @@
  *   memory and the read time), and later changes cannot reach it.
  * - libmwt's own reads of mapped data are guarded: mwt_dequantize*, mwt_convert_*, mwt_quantize*,
  *   mwt_file_metadata_copy_array, mwt_file_copy_bytes, mwt_file_metadata_find (which answers -2),
- *   mwt_file_quantization, mwt_writer_write, mwt_detect_format and mwt_file_open itself, when the bytes they read lie in a map of an open mwt_file, return
- *   MWT_E_IO naming the file and "changed while mapped" instead of dying, and so does every later
- *   such call over that map (its pages past the fault then read as zeros; mwt_writer_write
- *   publishes nothing). Reads by the caller through the pointers above are not guarded: they are
- *   the caller's, as with any mmap; mwt_file_copy_bytes is the guarded way to read them. The guard is a SIGBUS handler (sigaction, SA_SIGINFO |
- *   SA_ONSTACK) installed when the first file is mapped; it handles only faults inside mwt's maps
- *   on a thread inside one of those calls, and hands every other SIGBUS to the handler installed
- *   before it (the default action included). A host that installs its own SIGBUS handler later must
- *   chain to the previous one (the one sigaction returns) or mwt's reads of a shrunk file die as
- *   unguarded ones do. Off switch: the environment variable MWT_NO_SIGBUS_GUARD set to anything but
- *   "" or "0" when the first file is mapped (read once per process) installs no handler.
+ *   mwt_file_quantization, mwt_writer_write, mwt_detect_format and mwt_file_open itself: when the
+ *   bytes they read lie in a map of an open mwt_file, they return MWT_E_IO naming the file and
+ *   "changed while mapped" instead of dying, and so does every later such call over that map
+ *   (its pages past the fault then read as zeros; mwt_writer_write publishes nothing). Reads by
+ *   the caller through the pointers above are not guarded: they are the caller's, as with any
+ *   mmap; mwt_file_copy_bytes is the guarded way to read them. The guard is a SIGBUS handler
+ *   (sigaction, SA_SIGINFO | SA_ONSTACK) installed when the first file is mapped; it handles only
+ *   faults inside mwt's maps on a thread inside one of those calls, and hands every other SIGBUS
+ *   to the handler installed before it (the default action included). A host that installs its
+ *   own SIGBUS handler later must chain to the previous one (the one sigaction returns) or mwt's
+ *   reads of a shrunk file die as unguarded ones do. Off switch: the environment variable
+ *   MWT_NO_SIGBUS_GUARD set to anything but "" or "0" when the first file is mapped (read once
+ *   per process) installs no handler.
  */
 #ifndef MWT_H
 #define MWT_H

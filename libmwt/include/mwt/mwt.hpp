@@ -281,8 +281,7 @@ class File : public wrap::Handle<mwt_file, mwt_file_free> {
   std::optional<size_t> find_metadata(std::string_view key) const {
     const int64_t i = mwt_file_metadata_find(h_, key.data(), key.size());
     if (i == -2)
-      throw Error(MWT_E_IO, "IO: the file changed while mapped (metadata lookup)", UINT64_MAX,
-                  "");
+      throw Error(MWT_E_IO, "IO: the file changed while mapped (metadata lookup)", UINT64_MAX, "");
     return i < 0 ? std::nullopt : std::optional<size_t>(static_cast<size_t>(i));
   }
   mwt_value_type metadata_type(size_t i) const {
