@@ -155,6 +155,23 @@ def _one(case_id: int, write: Optional[str], timeout: float, limit_gib: float) -
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def rules_table(counts_json: Optional[str] = None) -> str:
+    """The rules as the Markdown table of README.md; with a --json summary, a count column."""
+    counts: Optional[Dict[str, int]] = None
+    if counts_json:
+        with open(counts_json) as f:
+            counts = json.load(f)["rules"]
+    head = "| rule | direction | spec | why |" + (" cases |" if counts is not None else "")
+    lines = [head, "|---|---|---|---|" + ("---:|" if counts is not None else "")]
+    for r in rules.RULES:
+        link = r.citation.replace("docs/", "../../docs/")
+        row = f"| `{r.name}` | {r.direction} | [{r.citation}]({link}) | {r.why} |"
+        if counts is not None:
+            row += f" {counts.get(r.name, 0)} |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="number of cases (default 2000)")
@@ -167,12 +184,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--json", help="write the summary as JSON here")
     ap.add_argument("--rules-table", action="store_true",
                     help="print the rules as a Markdown table (README.md) and exit")
+    ap.add_argument("--counts", help="with --rules-table: a --json summary whose per-rule "
+                    "counts fill a column")
     args = ap.parse_args(argv)
     if args.rules_table:
-        print("| rule | direction | spec | why |\n|---|---|---|---|")
-        for r in rules.RULES:
-            link = r.citation.replace("docs/", "../../docs/")
-            print(f"| `{r.name}` | {r.direction} | [{r.citation}]({link}) | {r.why} |")
+        print(rules_table(args.counts))
         return 0
     if args.case is not None:
         return _one(args.case, args.write, args.timeout, args.limit_gib)

@@ -118,3 +118,13 @@ def _anchor(heading: str) -> str:
     """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to -."""
     text = heading.lstrip("#").strip().lower()
     return "".join(c for c in text if c.isalnum() or c in " -_").replace(" ", "-")
+
+
+def test_readme_table_lists_every_rule():
+    """tests/differential/README.md's table of explained rules is the rules' own: every rule
+    with its direction and citation, and no row for a rule that no longer exists."""
+    text = open(os.path.join(REPO, "tests", "differential", "README.md"), encoding="utf-8").read()
+    rows = [ln for ln in text.splitlines() if ln.startswith("| `") and "](../../docs/" in ln]
+    for r in rules.RULES:
+        assert f"| `{r.name}` | {r.direction} | [{r.citation}](" in text, r.name
+    assert len(rows) == len(rules.RULES)
