@@ -47,21 +47,21 @@ def _empty_key(case: Case, m: Out, o: Out) -> bool:
             and any(k == "" for k, *_ in o["metadata"]))
 
 
-@rule("gguf-tensor-name-length", "mwt_refuses", "docs/gguf.md#tensor-info",
+@rule("gguf-tensor-name-length", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",
       "Rule 9: a tensor name must have 1..63 bytes (ggml's GGML_MAX_NAME); gguf-py has no limit.")
 def _name_len(case: Case, m: Out, o: Out) -> bool:
     return (_gguf(case) and m["code"] == "BAD_SYNTAX" and ".name" in str(m.get("field"))
             and any(len(n) // 2 == 0 or len(n) // 2 > 63 for n, *_ in o["tensors"]))
 
 
-@rule("gguf-n-dims", "mwt_refuses", "docs/gguf.md#tensor-info",
+@rule("gguf-n-dims", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",
       "Rule 10: n_dims is at most 4 (GGML_MAX_DIMS); gguf-py reads any rank.")
 def _n_dims(case: Case, m: Out, o: Out) -> bool:
     return (_gguf(case) and m["code"] == "BAD_SHAPE" and "n_dims" in str(m.get("field"))
             and any(len(t[2]) > 4 for t in o["tensors"]))
 
 
-@rule("gguf-dimension-2^63", "mwt_refuses", "docs/gguf.md#tensor-info",
+@rule("gguf-dimension-2^63", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",
       "Rule 10: ggml reads each ne as int64, so a dimension >= 2^63 is BAD_SHAPE; gguf-py reads "
       "u64 and accepts it when another dimension is 0 (no data).")
 def _dim63(case: Case, m: Out, o: Out) -> bool:
@@ -69,7 +69,7 @@ def _dim63(case: Case, m: Out, o: Out) -> bool:
             and any(d >= 2**63 for t in o["tensors"] for d in t[2]))
 
 
-@rule("gguf-misaligned-offset", "mwt_refuses", "docs/gguf.md#tensor-info",
+@rule("gguf-misaligned-offset", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",
       "Rule 12: a tensor offset must be a multiple of the alignment (the spec's one layout "
       "rule); gguf-py does not check it.")
 def _misaligned(case: Case, m: Out, o: Out) -> bool:
