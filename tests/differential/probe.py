@@ -172,8 +172,12 @@ def gguf_py_outcome(path: str) -> Dict[str, Any]:
             name = bytes(t.field.parts[1]).hex()
             tensors.append([name, t.tensor_type.name, [int(d) for d in reversed(t.shape.tolist())],
                             _h(t.data.tobytes())])
+        # Each tensor's data range relative to the data section, in file order (the layout
+        # rules check what gguf-py itself read, not only mwt's message).
+        layout = [[int(t.data_offset) - int(r.data_offset), int(t.n_bytes)] for t in r.tensors]
         return {"ok": True, "tensors": tensors, "metadata": meta, "short_reads": _COUNTER["short"],
-                "byte_order": r.byte_order, "version": version, "alignment": int(r.alignment)}
+                "byte_order": r.byte_order, "version": version, "alignment": int(r.alignment),
+                "layout": layout}
     except Exception as e:  # the oracle's refusal, whatever form it takes
         return {"ok": False, "error": type(e).__name__, "code": None, "msg": str(e)[:300],
                 "short_reads": _COUNTER["short"]}

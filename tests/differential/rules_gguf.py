@@ -73,15 +73,21 @@ def _dim63(case: Case, m: Out, o: Out) -> bool:
       "Rule 12: a tensor offset must be a multiple of the alignment (the spec's one layout "
       "rule); gguf-py does not check it.")
 def _misaligned(case: Case, m: Out, o: Out) -> bool:
+    # gguf-py's own reading must show a misaligned offset under the alignment it used.
+    align = int(o.get("alignment") or 0)
     return (_gguf(case) and m["code"] == "BAD_OFFSETS"
-            and "not a multiple of the alignment" in _msg(m))
+            and "not a multiple of the alignment" in _msg(m) and align > 0
+            and any(off % align != 0 for off, _n in o.get("layout", [])))
 
 
 @rule("gguf-overlap-or-order", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",
       "Rule 12: a tensor starting before the previous one ends (out of order or overlapping) "
       "is BAD_OFFSETS (docs/readers.md#rule-3-validated-ranges); gguf-py reads any offset.")
 def _overlap(case: Case, m: Out, o: Out) -> bool:
-    return _gguf(case) and m["code"] == "BAD_OFFSETS" and "previous" in _msg(m)
+    # gguf-py's own reading must show a tensor starting before the previous one ends.
+    lay = o.get("layout", [])
+    return (_gguf(case) and m["code"] == "BAD_OFFSETS" and "previous" in _msg(m)
+            and any(lay[i][0] < lay[i - 1][0] + lay[i - 1][1] for i in range(1, len(lay))))
 
 
 @rule("gguf-empty-array-element-type", "mwt_refuses", "docs/gguf.md#mwts-validation-rules",

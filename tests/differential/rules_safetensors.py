@@ -24,25 +24,42 @@ def _msg(m: Out) -> str:
       "Rule 5: a repeated tensor name, __metadata__, metadata key or entry field is DUPLICATE "
       "(docs/readers.md#rule-4-no-silent-ambiguity); the reference keeps the last one.")
 def _dup(case: Case, m: Out, o: Out) -> bool:
-    # mwt may meet another error in the entry the reference's last-wins reading drops, so
-    # any duplicate key in the header (found by parsing it here) counts.
-    return _st(case) and (m["code"] == "DUPLICATE" or _header_has_duplicate(case.data))
+    if not _st(case):
+        return False
+    if m["code"] == "DUPLICATE":
+        return True
+    # Otherwise mwt met another error first; that is explained only when it lies in a
+    # duplicated entry or field (the copy the reference's last-wins reading drops), or when
+    # mwt's relaxed reading (other rules' switches off) then stops at the duplicate.
+    relaxed = m.get("relaxed") or {}
+    if relaxed.get("code") == "DUPLICATE":
+        return True
+    field = str(m.get("field", ""))
+    return any(field.startswith(f'tensors["{k}"]') or field.startswith(f'__metadata__["{k}"]')
+               or f'"].{k}' in field for k in map(_as_in_messages, _duplicated_keys(case.data)))
 
 
-def _header_has_duplicate(data: bytes) -> bool:
+def _as_in_messages(key: str) -> str:
+    """A key as mwt's messages print it (core/error.cpp escape_for_message): printable ASCII
+    but backslash and quote kept, every other byte of its UTF-8 as \\xNN."""
+    return "".join(chr(b) if 0x20 <= b < 0x7F and b not in (0x22, 0x5C) else f"\\x{b:02x}"
+                   for b in key.encode("utf-8", "surrogatepass"))
+
+
+def _duplicated_keys(data: bytes) -> List[str]:
+    """Keys that occur twice in one JSON object of the header (any level)."""
     n = int.from_bytes(data[:8], "little")
-    found = []
+    found: List[str] = []
 
     def hook(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
         keys = [k for k, _ in pairs]
-        if len(set(keys)) != len(keys):
-            found.append(True)
+        found.extend(k for k in set(keys) if keys.count(k) > 1)
         return dict(pairs)
     try:
         json.loads(data[8:8 + n].decode("utf-8"), object_pairs_hook=hook)
     except (ValueError, RecursionError):
-        return False
-    return bool(found)
+        return []
+    return found
 
 
 @rule("st-nul-in-name", "mwt_refuses", "docs/safetensors.md#mwts-validation-rules",
