@@ -20,7 +20,7 @@ namespace mwt::detail {
 using SniffFn = Format (*)(const uint8_t* data, uint64_t size);
 // Whether a directory is this format's (Error(IO) if it cannot be listed).
 using SniffDirectoryFn = bool (*)(const std::string& dir);
-// Opens a sniffed path with the format's strict reader; the result has build_index() done.
+// Opens a sniffed path with the format's strict reader; the result is indexed (find_*).
 using OpenFn = std::unique_ptr<WeightFile> (*)(const std::string& path, const OpenOptions& opts);
 
 // What the C ABI writer (capi/writer.cpp) needs to know about a writable format: the write

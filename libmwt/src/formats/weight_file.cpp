@@ -38,22 +38,34 @@ uint32_t value_type_size(ValueType t) noexcept {
 }
 
 void WeightFile::build_index() {
-  tensor_index_.clear();
+  reserve_index(metadata.size(), tensors.size());
+  const auto meta_key = [this](uint64_t i) { return metadata_key(i); };
+  const auto tensor_key = [this](uint64_t i) { return tensor_name(i); };
+  for (size_t i = 0; i < tensors.size(); ++i) tensor_index_.insert(tensors[i].name, i, tensor_key);
+  for (size_t i = 0; i < metadata.size(); ++i) meta_index_.insert(metadata[i].key, i, meta_key);
+}
+
+void WeightFile::reserve_index(uint64_t n_metadata, uint64_t n_tensors) {
   meta_index_.clear();
-  tensor_index_.reserve(tensors.size());
-  meta_index_.reserve(metadata.size());
-  for (size_t i = 0; i < tensors.size(); ++i) tensor_index_.emplace(tensors[i].name, i);
-  for (size_t i = 0; i < metadata.size(); ++i) meta_index_.emplace(metadata[i].key, i);
+  tensor_index_.clear();
+  meta_index_.reserve(n_metadata);
+  tensor_index_.reserve(n_tensors);
+}
+
+int64_t WeightFile::index_next_metadata(std::string_view key) {
+  return meta_index_.insert(key, metadata.size(), [this](uint64_t i) { return metadata_key(i); });
+}
+
+int64_t WeightFile::index_next_tensor(std::string_view name) {
+  return tensor_index_.insert(name, tensors.size(), [this](uint64_t i) { return tensor_name(i); });
 }
 
 int64_t WeightFile::find_tensor(std::string_view name) const {
-  auto it = tensor_index_.find(name);
-  return it == tensor_index_.end() ? -1 : static_cast<int64_t>(it->second);
+  return tensor_index_.find(name, [this](uint64_t i) { return tensor_name(i); });
 }
 
 int64_t WeightFile::find_metadata(std::string_view key) const {
-  auto it = meta_index_.find(key);
-  return it == meta_index_.end() ? -1 : static_cast<int64_t>(it->second);
+  return meta_index_.find(key, [this](uint64_t i) { return metadata_key(i); });
 }
 
 }  // namespace mwt::detail

@@ -5,11 +5,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/dtype.hpp"
 #include "core/mapped_file.hpp"
+#include "core/name_index.hpp"
 
 namespace mwt::detail {
 
@@ -98,10 +98,22 @@ struct WeightFile {
     arena.push_back(std::make_unique<std::string>(std::move(s)));
     return *arena.back();
   }
-  // Lookups (linear build once, then O(1)); -1 when absent.
+  // Lookups (flat hash tables, core/name_index.hpp, built once); -1 when absent.
   int64_t find_tensor(std::string_view name) const;
   int64_t find_metadata(std::string_view key) const;
-  void build_index();  // call once tensors/metadata are final (views point into them)
+  // Builds both tables from tensors and metadata (a repeated name maps to its first entry).
+  // Call once they are final, unless the reader indexed them as it parsed (below).
+  void build_index();
+  // For a reader that checks names for duplicates while it parses (GGUF; safetensors'
+  // __metadata__), so the duplicate check and the lookups share one table. reserve_index
+  // (optional: the tables grow) with counts the reader has bounded; then, before appending
+  // each entry, index_next_*(name) adds the entry about to be appended (position
+  // metadata.size() or tensors.size()) and returns -1, or returns the position of the earlier
+  // entry with that name and adds nothing. The caller then appends the entry with exactly that
+  // name (or fails).
+  void reserve_index(uint64_t n_metadata, uint64_t n_tensors);
+  int64_t index_next_metadata(std::string_view key);
+  int64_t index_next_tensor(std::string_view name);
   // The tensor's bytes: its view, or for a deferred shard the shard's map (mapped on first use,
   // Error(IO) if that fails). nullptr for an empty tensor.
   const uint8_t* tensor_data(const TensorInfo& t) const {
@@ -111,8 +123,12 @@ struct WeightFile {
   }
 
  private:
-  std::unordered_map<std::string_view, size_t> tensor_index_;
-  std::unordered_map<std::string_view, size_t> meta_index_;
+  // Keys read through these (entries are found by position, so the vectors may reallocate).
+  std::string_view metadata_key(uint64_t i) const { return metadata[i].key; }
+  std::string_view tensor_name(uint64_t i) const { return tensors[i].name; }
+
+  NameIndex tensor_index_;
+  NameIndex meta_index_;
 };
 
 // Limits and strictness switches, set through the C ABI's string-keyed options handle.

@@ -14,7 +14,7 @@ namespace mwt::detail {
 // Format::GGUF when the file starts with the magic "GGUF"; the reader judges the rest.
 Format sniff_gguf(const uint8_t* data, uint64_t size) noexcept;
 
-// Validates the whole file before returning; the result has build_index() done.
+// Validates the whole file before returning; the result is indexed (find_metadata, find_tensor).
 std::unique_ptr<WeightFile> read_gguf(std::shared_ptr<MappedFile> file, const OpenOptions& opts);
 
 // Atomic (docs/gguf.md "Writer"): temp file in the destination directory, checked writes,

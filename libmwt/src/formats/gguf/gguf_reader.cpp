@@ -3,7 +3,6 @@
 // whose strings, arrays and tensor data are zero-copy views into the map.
 #include <cstdio>
 #include <cstring>
-#include <unordered_map>
 
 #include "core/checked.hpp"
 #include "core/dtype.hpp"
@@ -39,8 +38,7 @@ class Parser {
     wf->total_size = size_;
     wf->data_offset = data_start_;
     wf->alignment = alignment_;
-    wf->files.push_back(file_);
-    wf->build_index();
+    wf->files.push_back(file_);  // no build_index(): read_kvs and read_tensor_infos indexed
     return wf;
   }
 
@@ -182,18 +180,20 @@ class Parser {
   // ---- key-value pairs ---------------------------------------------------------------------
   void read_kvs() {
     auto& md = wf_->metadata;
-    md.reserve(n_kv_);  // bounded by R1 in read_header
-    std::unordered_map<std::string_view, uint64_t> seen;
-    seen.reserve(n_kv_);
+    md.reserve(n_kv_);  // both counts bounded by R1 in read_header
+    // One flat table per kind serves the duplicate checks here and the lookups after.
+    wf_->reserve_index(n_kv_, n_tensors_);
     for (uint64_t i = 0; i < n_kv_; ++i) {
       begin(Rec::KV, i);
       const uint64_t entry_at = pos_;
       const std::string_view key = str(opts_.max_key, "limits.max_key", ".key");
       if (key.empty()) die(Code::BAD_SYNTAX, "empty key", entry_at, ".key");
       name_record(key);
-      const auto [it, fresh] = seen.emplace(key, entry_at);
-      if (!fresh)
-        die(Code::DUPLICATE, "duplicate key (first defined at offset " + num(it->second) + ")",
+      const int64_t first = wf_->index_next_metadata(key);
+      if (first >= 0)
+        die(Code::DUPLICATE,
+            "duplicate key (first defined at offset " + num(md[static_cast<size_t>(first)].offset) +
+                ")",
             entry_at, ".key");
       MetaEntry& e = md.emplace_back();
       e.key = key;
@@ -298,8 +298,7 @@ class Parser {
     auto& ts = wf_->tensors;
     ts.reserve(n_tensors_);
     offset_field_at_.reserve(n_tensors_);
-    std::unordered_map<std::string_view, uint64_t> seen;
-    seen.reserve(n_tensors_);
+    std::vector<uint64_t> info_at_of(n_tensors_);  // where each tensor info starts (messages)
     uint64_t prev_end = 0;
     for (uint64_t i = 0; i < n_tensors_; ++i) {
       begin(Rec::TENSOR, i);
@@ -313,11 +312,13 @@ class Parser {
                 num(kMaxNameBytes),
             info_at, ".name");
       name_record(name);
-      const auto [it, fresh] = seen.emplace(name, info_at);
-      if (!fresh)
+      const int64_t first = wf_->index_next_tensor(name);
+      if (first >= 0)
         die(Code::DUPLICATE,
-            "duplicate tensor name (first defined at offset " + num(it->second) + ")", info_at,
-            ".name");
+            "duplicate tensor name (first defined at offset " +
+                num(info_at_of[static_cast<size_t>(first)]) + ")",
+            info_at, ".name");
+      info_at_of[i] = info_at;
       const uint64_t ndims_at = pos_;
       const uint32_t n_dims = rd<uint32_t>(".n_dims");
       if (n_dims > kMaxDims)

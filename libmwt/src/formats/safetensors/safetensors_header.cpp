@@ -3,7 +3,6 @@
 #include "formats/safetensors/safetensors_header.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "core/checked.hpp"
 #include "core/error.hpp"
@@ -257,37 +256,41 @@ struct HeaderParser {
     od::object obj;
     if (auto e = v.get_object().get(obj))
       doc.fail_json(e, at, field, "malformed __metadata__ object");
-    std::unordered_set<std::string_view> keys;
+    // The duplicate check is WeightFile's metadata index (out.metadata is empty here: a header
+    // has one __metadata__); field paths are built only when a check fails.
     for (auto fr : obj) {
       od::field f = next_field(std::move(fr), doc, at, field);
       const uint64_t kat = doc.key_offset(f);
       const std::string_view key = field_key(f, doc, field);
-      const std::string kfield = "__metadata__[\"" + escape_for_message(key) + "\"]";
+      auto kfield = [&] { return "__metadata__[\"" + escape_for_message(key) + "\"]"; };
       if (key.size() > opts.max_key)
         fail(Code::LIMIT_EXCEEDED,
              "key of " + std::to_string(key.size()) + " bytes exceeds limits.max_key (" +
                  std::to_string(opts.max_key) + ")",
-             kat, kfield);
+             kat, kfield());
       if (key.find('\0') != std::string_view::npos)
-        fail(Code::BAD_ENCODING, "key contains a NUL character", kat, kfield);
-      if (!keys.insert(key).second)
-        fail(Code::DUPLICATE, "metadata key appears twice", kat, kfield);
-      if (keys.size() > opts.max_kv)
+        fail(Code::BAD_ENCODING, "key contains a NUL character", kat, kfield());
+      if (out.index_next_metadata(key) >= 0)
+        fail(Code::DUPLICATE, "metadata key appears twice", kat, kfield());
+      if (out.metadata.size() + 1 > opts.max_kv)  // the distinct keys so far, this one included
         fail(Code::LIMIT_EXCEEDED,
              "more than limits.max_kv (" + std::to_string(opts.max_kv) + ") metadata entries", kat,
-             kfield);
+             kfield());
       od::value val = f.value();
       const std::string_view s = get_json_string(val, doc, kfield, "a __metadata__ value");
       if (s.size() > opts.max_string)
         fail(Code::LIMIT_EXCEEDED,
              "value of " + std::to_string(s.size()) + " bytes exceeds limits.max_string", kat,
-             kfield);
-      MetaEntry e;
-      e.key = out.intern(std::string(key));
+             kfield());
+      std::string both;  // key and value in one arena string: one allocation per entry
+      both.reserve(key.size() + s.size());
+      both.append(key).append(s);
+      const std::string_view kept = out.intern(std::move(both));
+      MetaEntry& e = out.metadata.emplace_back();
+      e.key = kept.substr(0, key.size());
       e.value.type = ValueType::STRING;
-      e.value.str = out.intern(std::string(s));
+      e.value.str = kept.substr(key.size());
       e.offset = kat;
-      out.metadata.push_back(std::move(e));
     }
   }
 };
