@@ -46,6 +46,9 @@ extern const KernelList kIqKernels;
 // x86_avx2/quantize_avx2.cpp (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), byte-identical to the scalar
 // encoders of quant/quantize_legacy.cpp.
 extern const EncoderList kLegacyEncoders;
+// x86_avx2/quantize_k_avx2.cpp (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K): quant/quantize_k.cpp's encoder
+// with AVX2 search kernels, byte-identical to the scalar one.
+extern const EncoderList kKQuantEncoders;
 
 // Runs `kernel` over n_blocks blocks, writing y with non-temporal stores through an L1 scratch
 // buffer (x86_avx2/stream_out.cpp); bit-identical to kernel(src, y, n_blocks).

@@ -14,7 +14,11 @@
 // Weights: one non-negative weight per value (importance) or none (all 1). A sub-block whose
 // weights are all zero is fitted with weights 1 (its error does not count either way).
 // All searches run in double on finite float32 inputs, so every intermediate is finite; the
-// f16 scales are clamped to +-65504. The output depends on the input bytes only.
+// f16 scales are clamped to +-65504. The output depends on the input bytes only. The inner
+// loops of steps 1 to 3 are the scalar kernels below (kScalarKernels); quantize_k.hpp lets an
+// ISA supply byte-identical ones.
+#include "quant/quantize_k.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -51,9 +55,9 @@ constexpr Layout kQ6K{16, -32, 31, -128, 127, 0};
 
 // A coded super-block: the f16 scales (as the float values they decode to) and the integers.
 struct Coded {
-  float d = 0.0f, dmin = 0.0f;
-  int sc[16] = {}, mn[16] = {};
-  int q[kSuper] = {};
+  float d, dmin;
+  int sc[16], mn[16];
+  int q[kSuper];
 };
 
 // v rounded to f16 and back, after clamping to the f16 range (the codes never hold an Inf).
@@ -110,18 +114,38 @@ void fit_line(const double* x, const double* w, const int* q, int n, bool with_o
   if (sqq > 0) a = sqx / sqq;
 }
 
+// The scalar KFitCandidates (quantize_k.hpp): each candidate grid rounded, fitted, rounded and
+// refitted once, and its error.
+void fit_candidates(const double* x, const double* w, int n, int lo, int hi, bool with_offset,
+                    double origin, const double* inv, int count, double* e, double* a_out,
+                    double* b_out) {
+  int q[32];
+  for (int k = 0; k < count; ++k) {
+    for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - origin) * inv[k], lo, hi);
+    double a = 1.0 / inv[k], b = origin;
+    for (int pass = 0; pass < 2; ++pass) {
+      fit_line(x, w, q, n, with_offset, a, b);
+      if (pass == 0 && a != 0)
+        for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - b) / a, lo, hi);
+    }
+    e[k] = affine_error(x, w, q, n, a, b);
+    a_out[k] = a;
+    b_out[k] = b;
+  }
+}
+
 // Best (scale, offset) of one sub-block: y = scale * q + offset, q in [lo, hi]. Affine layouts
 // (lo == 0, with_offset) anchor the grid at min(x, 0); symmetric ones map the value of largest
 // magnitude onto either end of the grid. Candidates stretch the grid by +-25 % in 5 % steps.
-void fit_sub_block(const double* x, const double* w, int n, int lo, int hi, bool with_offset,
-                   double& scale, double& offset) {
+void fit_sub_block(const KSearchKernels& ks, const double* x, const double* w, int n, int lo,
+                   int hi, bool with_offset, double& scale, double& offset) {
   scale = 0;
   offset = 0;
   double mn = x[0], mx = x[0], xm = x[0];
   for (int i = 1; i < n; ++i) {
     mn = std::min(mn, x[i]);
     mx = std::max(mx, x[i]);
-    if (std::fabs(x[i]) > std::fabs(xm)) xm = x[i];
+    xm = std::fabs(x[i]) > std::fabs(xm) ? x[i] : xm;
   }
   if (with_offset) {
     mn = std::min(mn, 0.0);
@@ -130,100 +154,105 @@ void fit_sub_block(const double* x, const double* w, int n, int lo, int hi, bool
   } else if (xm == 0) {
     return;
   }
-  int q[32];
-  double best = std::numeric_limits<double>::infinity();
+  // Inverse scales of the candidate grids (their origin: min(x, 0) or 0), in search order.
+  double inv[kKMaxCandidates];
+  int count = 0;
   const int n_anchor = with_offset ? 1 : 2;
-  for (int anchor = 0; anchor < n_anchor; ++anchor) {
+  for (int anchor = 0; anchor < n_anchor; ++anchor)
     for (int t = -5; t <= 5; ++t) {
       const double stretch = 1.0 + 0.05 * t;
-      // Inverse scale of the candidate grid and its origin.
-      double inv, origin;
-      if (with_offset) {
-        inv = hi * stretch / (mx - mn);
-        origin = mn;
-      } else {
-        inv = (anchor == 0 ? lo : hi) * stretch / xm;
-        origin = 0;
-      }
-      for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - origin) * inv, lo, hi);
-      double a = 1.0 / inv, b = origin;
-      for (int pass = 0; pass < 2; ++pass) {
-        fit_line(x, w, q, n, with_offset, a, b);
-        if (pass == 0 && a != 0)
-          for (int i = 0; i < n; ++i) q[i] = round_clamped((x[i] - b) / a, lo, hi);
-      }
-      const double e = affine_error(x, w, q, n, a, b);
-      if (e < best) {
-        best = e;
-        scale = a;
-        offset = b;
-      }
+      inv[count++] =
+          with_offset ? hi * stretch / (mx - mn) : (anchor == 0 ? lo : hi) * stretch / xm;
     }
+  double e[kKMaxCandidates], a[kKMaxCandidates], b[kKMaxCandidates];
+  ks.fit(x, w, n, lo, hi, with_offset, with_offset ? mn : 0.0, inv, count, e, a, b);
+  // The first candidate of least error (selects, not branches: the winner is unpredictable).
+  double best = std::numeric_limits<double>::infinity();
+  int won = -1;
+  for (int k = 0; k < count; ++k) {
+    const bool better = e[k] < best;
+    best = better ? e[k] : best;
+    won = better ? k : won;
+  }
+  if (won >= 0) {
+    scale = a[won];
+    offset = b[won];
   }
   if (with_offset && scale < 0) scale = 0;  // the affine scale fields are unsigned
 }
 
-// The decoder's float32 sub-block factors of c.
-float sub_scale(const Coded& c, int j) { return c.d * static_cast<float>(c.sc[j]); }
-float sub_min(const Coded& c, int j) { return c.dmin * static_cast<float>(c.mn[j]); }
+// The scalar KAssignValues: every value rounded to its nearest grid point under the quantized
+// sub-block factors, then the weighted squared error with the decoder's float32 reconstruction.
+double assign_values(const double* x, const double* w, int sub_len, int lo, int hi, bool affine,
+                     float d, float dmin, const int* sc, const int* mn, int* q) {
+  for (int j = 0; j < kSuper / sub_len; ++j) {
+    const float dlf = d * static_cast<float>(sc[j]);
+    const double dl = dlf, ml = affine ? dmin * static_cast<float>(mn[j]) : 0.0f;
+    for (int i = j * sub_len; i < (j + 1) * sub_len; ++i)
+      q[i] = dl == 0 ? std::clamp(0, lo, hi) : round_clamped((x[i] + ml) / dl, lo, hi);
+  }
+  double e = 0;
+  for (int j = 0; j < kSuper / sub_len; ++j) {
+    const float dl = d * static_cast<float>(sc[j]),
+                ml = affine ? dmin * static_cast<float>(mn[j]) : 0.0f;
+    for (int i = j * sub_len; i < (j + 1) * sub_len; ++i) {
+      const double r = x[i] - static_cast<double>(dl * static_cast<float>(q[i]) - ml);
+      e += w[i] * r * r;
+    }
+  }
+  return e;
+}
 
-// Rounds every value to its nearest grid point under c's quantized scales.
-void assign_values(const Layout& L, const double* x, Coded& c) {
-  for (int j = 0; j < kSuper / L.sub_len; ++j) {
-    const double dl = sub_scale(c, j), ml = L.mn_hi ? sub_min(c, j) : 0.0f;
-    for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i)
-      c.q[i] =
-          dl == 0 ? std::clamp(0, L.q_lo, L.q_hi) : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
+// The scalar KScalePairErrors: the weighted squared error of the n values x under each integer
+// scale sc[k] and offset mn[k], each value on its nearest grid point (the decoder's float32
+// factors and reconstruction).
+void pair_errors(const double* x, const double* w, int n, int lo, int hi, float d, float dmin,
+                 const int* sc, const int* mn, int count, double* e_out) {
+  for (int k = 0; k < count; ++k) {
+    const float dl = d * static_cast<float>(sc[k]), ml = dmin * static_cast<float>(mn[k]);
+    double e = 0;
+    for (int i = 0; i < n; ++i) {
+      const int q = dl == 0 ? std::clamp(0, lo, hi) : round_clamped((x[i] + ml) / dl, lo, hi);
+      const double r = x[i] - static_cast<double>(dl * static_cast<float>(q) - ml);
+      e += w[i] * r * r;
+    }
+    e_out[k] = e;
   }
 }
 
-// Weighted squared error of sub-block j of x under integer scale sc and offset mn, each value
-// on its nearest grid point (the decoder's float32 factors and reconstruction).
-double sub_block_error(const Layout& L, const double* x, const double* w, const Coded& c, int j,
-                       int sc, int mn) {
-  const float dl = c.d * static_cast<float>(sc), ml = c.dmin * static_cast<float>(mn);
-  double e = 0;
-  for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i) {
-    const int q =
-        dl == 0 ? std::clamp(0, L.q_lo, L.q_hi) : round_clamped((x[i] + ml) / dl, L.q_lo, L.q_hi);
-    const double r = x[i] - static_cast<double>(dl * static_cast<float>(q) - ml);
-    e += w[i] * r * r;
-  }
-  return e;
+constexpr KSearchKernels kScalarKernels{fit_candidates, pair_errors, assign_values};
+
+double assign(const KSearchKernels& ks, const Layout& L, const double* x, const double* w,
+              Coded& c) {
+  return ks.assign(x, w, L.sub_len, L.q_lo, L.q_hi, L.mn_hi != 0, c.d, c.dmin, c.sc, c.mn, c.q);
 }
 
 // Tries the integer scale (and offset) of every sub-block one step either side of its rounded
 // value and keeps the pair with the smallest error (the rounding of a scale is not always the
 // best choice once the values snap to the grid).
-void refine_sub_scales(const Layout& L, const double* x, const double* w, Coded& c) {
+void refine_sub_scales(const KSearchKernels& ks, const Layout& L, const double* x, const double* w,
+                       Coded& c) {
   const int mn_steps = L.mn_hi ? 1 : 0;
   for (int j = 0; j < kSuper / L.sub_len; ++j) {
-    int best_sc = c.sc[j], best_mn = c.mn[j];
-    double best = sub_block_error(L, x, w, c, j, best_sc, best_mn);
+    // The current pair first, then the others in search order.
+    int sc[kKMaxScalePairs] = {c.sc[j]}, mn[kKMaxScalePairs] = {c.mn[j]};
+    int count = 1;
     for (int ds = -1; ds <= 1; ++ds)
       for (int dm = -mn_steps; dm <= mn_steps; ++dm) {
-        const int sc = c.sc[j] + ds, mn = c.mn[j] + dm;
-        if ((ds == 0 && dm == 0) || sc < L.sc_lo || sc > L.sc_hi || mn < 0 || mn > L.mn_hi)
-          continue;
-        const double e = sub_block_error(L, x, w, c, j, sc, mn);
-        if (e < best) best = e, best_sc = sc, best_mn = mn;
+        const int s = c.sc[j] + ds, m = c.mn[j] + dm;
+        if ((ds == 0 && dm == 0) || s < L.sc_lo || s > L.sc_hi || m < 0 || m > L.mn_hi) continue;
+        sc[count] = s;
+        mn[count++] = m;
       }
-    c.sc[j] = best_sc;
-    c.mn[j] = best_mn;
+    double e[kKMaxScalePairs];
+    const int at = j * L.sub_len;
+    ks.pair_errors(x + at, w + at, L.sub_len, L.q_lo, L.q_hi, c.d, c.dmin, sc, mn, count, e);
+    int best_k = 0;
+    for (int k = 1; k < count; ++k)
+      if (e[k] < e[best_k]) best_k = k;
+    c.sc[j] = sc[best_k];
+    c.mn[j] = mn[best_k];
   }
-}
-
-// Weighted squared error of c against x, with the decoder's float32 reconstruction.
-double coded_error(const Layout& L, const double* x, const double* w, const Coded& c) {
-  double e = 0;
-  for (int j = 0; j < kSuper / L.sub_len; ++j) {
-    const float dl = sub_scale(c, j), ml = L.mn_hi ? sub_min(c, j) : 0.0f;
-    for (int i = j * L.sub_len; i < (j + 1) * L.sub_len; ++i) {
-      const double r = x[i] - static_cast<double>(dl * static_cast<float>(c.q[i]) - ml);
-      e += w[i] * r * r;
-    }
-  }
-  return e;
 }
 
 // Least-squares refit of d (and dmin) over the super-block with the integers of c fixed:
@@ -253,7 +282,8 @@ bool refit_super(const Layout& L, const double* x, const double* w, const Coded&
 
 // Codes one super-block of `L` from x (256 finite values) with weights imp (256 non-negative
 // values, or nullptr for all 1).
-void code_super_block(const Layout& L, const float* xf, const float* imp, Coded& c) {
+void code_super_block(const KSearchKernels& ks, const Layout& L, const float* xf, const float* imp,
+                      Coded& c) {
   double x[kSuper], w[kSuper];
   for (int i = 0; i < kSuper; ++i) {
     x[i] = xf[i];
@@ -269,7 +299,7 @@ void code_super_block(const Layout& L, const float* xf, const float* imp, Coded&
     for (int i = 0; i < L.sub_len; ++i) wsum += ws[i];
     static constexpr double kOnes[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
                                          1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-    fit_sub_block(xs, wsum > 0 ? ws : kOnes, L.sub_len, L.q_lo, L.q_hi, affine, scale[j],
+    fit_sub_block(ks, xs, wsum > 0 ? ws : kOnes, L.sub_len, L.q_lo, L.q_hi, affine, scale[j],
                   offset[j]);
   }
 
@@ -287,11 +317,10 @@ void code_super_block(const Layout& L, const float* xf, const float* imp, Coded&
     c.sc[j] = c.d == 0 ? 0 : round_clamped(scale[j] / c.d, L.sc_lo, L.sc_hi);
     c.mn[j] = c.dmin == 0 ? 0 : round_clamped(-offset[j] / c.dmin, 0, L.mn_hi);
   }
-  refine_sub_scales(L, x, w, c);
-  assign_values(L, x, c);
+  refine_sub_scales(ks, L, x, w, c);
 
   // Refit d (and dmin) to the chosen integers while that lowers the error.
-  double best = coded_error(L, x, w, c);
+  double best = assign(ks, L, x, w, c);
   for (int it = 0; it < 4; ++it) {
     double d = c.d, dmin = c.dmin;
     if (!refit_super(L, x, w, c, d, dmin)) break;
@@ -299,8 +328,7 @@ void code_super_block(const Layout& L, const float* xf, const float* imp, Coded&
     trial.d = to_f16_value(d);
     trial.dmin = affine ? to_f16_value(dmin) : 0.0f;
     if (trial.d == c.d && trial.dmin == c.dmin) break;
-    assign_values(L, x, trial);
-    const double e = coded_error(L, x, w, trial);
+    const double e = assign(ks, L, x, w, trial);
     if (!(e < best)) break;
     best = e;
     c = trial;
@@ -309,9 +337,10 @@ void code_super_block(const Layout& L, const float* xf, const float* imp, Coded&
 
 // Codes x into a zeroed block B (the encoders below or their fields in).
 template <class B>
-Coded code_block(const Layout& L, const float* x, const float* w, uint8_t* b) {
-  Coded c;
-  code_super_block(L, x, w, c);
+Coded code_block(const KSearchKernels& ks, const Layout& L, const float* x, const float* w,
+                 uint8_t* b) {
+  Coded c{};
+  code_super_block(ks, L, x, w, c);
   std::fill(b, b + B::kBytes, uint8_t{0});
   return c;
 }
@@ -320,8 +349,9 @@ Coded code_block(const Layout& L, const float* x, const float* w, uint8_t* b) {
 // (per 64 values, 32 low nibbles then 32 high nibbles); Q5_K adds bit 4 of value i as bit i / 32
 // of qh[i % 32].
 template <class B>
-void encode_k4(const Layout& L, const float* x, const float* w, uint8_t* b) {
-  const Coded c = code_block<B>(L, x, w, b);
+void encode_k4(const KSearchKernels& ks, const Layout& L, const float* x, const float* w,
+               uint8_t* b) {
+  const Coded c = code_block<B>(ks, L, x, w, b);
   store_f16(b + B::d.at, c.d);
   store_f16(b + B::dmin.at, c.dmin);
   pack_scale_min_k4(c.sc, c.mn, b + B::scales.at);
@@ -332,12 +362,10 @@ void encode_k4(const Layout& L, const float* x, const float* w, uint8_t* b) {
   }
 }
 
-}  // namespace
-
 // scales[16] (low nibble scale, high nibble min); qs[64]; d; dmin.
-void encode_q2_k(const float* x, const float* w, uint8_t* b) {
+void encode_q2_k_with(const KSearchKernels& ks, const float* x, const float* w, uint8_t* b) {
   using B = BlockQ2_K;
-  const Coded c = code_block<B>(kQ2K, x, w, b);
+  const Coded c = code_block<B>(ks, kQ2K, x, w, b);
   for (int k = 0; k < 16; ++k) b[B::scales.at + k] = static_cast<uint8_t>(c.sc[k] | (c.mn[k] << 4));
   for (int i = 0; i < kSuper; ++i) put_q2_field(b + B::qs.at, i, c.q[i]);
   store_f16(b + B::d.at, c.d);
@@ -346,9 +374,9 @@ void encode_q2_k(const float* x, const float* w, uint8_t* b) {
 
 // hmask[32]; qs[64]; scales[12] (sixteen 6-bit values biased by 32); d. Value q in [-4, 3] is
 // stored as u = q + 4: low 2 bits in qs, bit 2 in hmask (set: no -4).
-void encode_q3_k(const float* x, const float* w, uint8_t* b) {
+void encode_q3_k_with(const KSearchKernels& ks, const float* x, const float* w, uint8_t* b) {
   using B = BlockQ3_K;
-  const Coded c = code_block<B>(kQ3K, x, w, b);
+  const Coded c = code_block<B>(ks, kQ3K, x, w, b);
   for (int i = 0; i < kSuper; ++i) {
     const int u = c.q[i] + 4;
     put_q2_field(b + B::qs.at, i, u);
@@ -363,19 +391,19 @@ void encode_q3_k(const float* x, const float* w, uint8_t* b) {
   store_f16(b + B::d.at, c.d);
 }
 
-void encode_q4_k(const float* x, const float* w, uint8_t* b) {
-  encode_k4<BlockQ4_K>(kQ4K, x, w, b);
+void encode_q4_k_with(const KSearchKernels& ks, const float* x, const float* w, uint8_t* b) {
+  encode_k4<BlockQ4_K>(ks, kQ4K, x, w, b);
 }
-void encode_q5_k(const float* x, const float* w, uint8_t* b) {
-  encode_k4<BlockQ5_K>(kQ5K, x, w, b);
+void encode_q5_k_with(const KSearchKernels& ks, const float* x, const float* w, uint8_t* b) {
+  encode_k4<BlockQ5_K>(ks, kQ5K, x, w, b);
 }
 
 // ql[128]; qh[64]; int8 scales[16]; d. Value q in [-32, 31] is stored as u = q + 32; in half
 // h = i / 128 (r = i % 128) its low 4 bits go to nibble r / 64 of ql[h*64 + r % 64], its high
 // 2 bits to field r / 32 of qh[h*32 + r % 32].
-void encode_q6_k(const float* x, const float* w, uint8_t* b) {
+void encode_q6_k_with(const KSearchKernels& ks, const float* x, const float* w, uint8_t* b) {
   using B = BlockQ6_K;
-  const Coded c = code_block<B>(kQ6K, x, w, b);
+  const Coded c = code_block<B>(ks, kQ6K, x, w, b);
   for (int i = 0; i < kSuper; ++i) {
     const int u = c.q[i] + 32, h = i / 128, r = i % 128;
     b[B::ql.at + h * 64 + r % 64] |= static_cast<uint8_t>((u & 15) << (4 * (r / 64)));
@@ -384,6 +412,43 @@ void encode_q6_k(const float* x, const float* w, uint8_t* b) {
   for (int k = 0; k < 16; ++k)
     b[B::scales.at + k] = static_cast<uint8_t>(static_cast<int8_t>(c.sc[k]));
   store_f16(b + B::d.at, c.d);
+}
+
+}  // namespace
+
+void encode_q2_k(const float* x, const float* w, uint8_t* b) {
+  encode_q2_k_with(kScalarKernels, x, w, b);
+}
+void encode_q3_k(const float* x, const float* w, uint8_t* b) {
+  encode_q3_k_with(kScalarKernels, x, w, b);
+}
+void encode_q4_k(const float* x, const float* w, uint8_t* b) {
+  encode_q4_k_with(kScalarKernels, x, w, b);
+}
+void encode_q5_k(const float* x, const float* w, uint8_t* b) {
+  encode_q5_k_with(kScalarKernels, x, w, b);
+}
+void encode_q6_k(const float* x, const float* w, uint8_t* b) {
+  encode_q6_k_with(kScalarKernels, x, w, b);
+}
+
+void encode_k_blocks(DType type, const KSearchKernels& kernels, const float* src, uint8_t* dst,
+                     uint64_t n_blocks, const float* w, uint64_t row_len) {
+  void (*encode)(const KSearchKernels&, const float*, const float*, uint8_t*) = nullptr;
+  uint64_t bytes = 0;
+  switch (type) {
+    case DType::Q2_K: encode = encode_q2_k_with, bytes = BlockQ2_K::kBytes; break;
+    case DType::Q3_K: encode = encode_q3_k_with, bytes = BlockQ3_K::kBytes; break;
+    case DType::Q4_K: encode = encode_q4_k_with, bytes = BlockQ4_K::kBytes; break;
+    case DType::Q5_K: encode = encode_q5_k_with, bytes = BlockQ5_K::kBytes; break;
+    case DType::Q6_K: encode = encode_q6_k_with, bytes = BlockQ6_K::kBytes; break;
+    default: return;  // not a K-quant: the kernel lists name only these
+  }
+  // Block i starts at value i * 256, which sits at (i * 256) % row_len within its row.
+  for (uint64_t i = 0; i < n_blocks; ++i) {
+    const uint64_t at = i * kSuper;
+    encode(kernels, src + at, w != nullptr ? w + at % row_len : nullptr, dst + i * bytes);
+  }
 }
 
 }  // namespace mwt::detail::quant

@@ -177,10 +177,12 @@ Table build() noexcept {
     for (uint32_t k = 0; k < list->count; ++k)
       if (TypeTraits* row = find_row(t.rows, list->entries[k].type))
         row->avx2 = list->entries[k].kernel;
-  const kernels::EncoderList& enc = kernels::avx2::kLegacyEncoders;
-  for (uint32_t k = 0; k < enc.count; ++k)
-    if (TypeTraits* row = find_row(t.rows, enc.entries[k].type))
-      if (row->from_float != nullptr) row->avx2_encode = enc.entries[k].kernel;
+  const kernels::EncoderList* encoder_lists[] = {&kernels::avx2::kLegacyEncoders,
+                                                 &kernels::avx2::kKQuantEncoders};
+  for (const kernels::EncoderList* enc : encoder_lists)
+    for (uint32_t k = 0; k < enc->count; ++k)
+      if (TypeTraits* row = find_row(t.rows, enc->entries[k].type))
+        if (row->from_float != nullptr) row->avx2_encode = enc->entries[k].kernel;
 #endif
   return t;
 }
