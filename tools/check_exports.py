@@ -75,6 +75,16 @@ def declared_functions(header: str) -> dict[str, str]:
     return tiers
 
 
+def header_text(path: Path) -> str:
+    """mwt.h with the section headers it includes (#include "mwt_*.h" beside it) inlined."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        m = re.match(r'#include "(mwt_\w+\.h)"', line)
+        part = path.parent / m.group(1) if m else None
+        out.append(part.read_text(encoding="utf-8") if part and part.exists() else line)
+    return "".join(out)
+
+
 def exported_symbols(nm: str, library: str) -> dict[str, str]:
     """Dynamic symbols the library defines, name -> nm type letter."""
     out = subprocess.run([nm, "-D", "--defined-only", library], check=True,
@@ -96,7 +106,7 @@ def main() -> int:
     parser.add_argument("--list", action="store_true")
     args = parser.parse_args()
 
-    declared = declared_functions(Path(args.header).read_text(encoding="utf-8"))
+    declared = declared_functions(header_text(Path(args.header)))
     exported = exported_symbols(args.nm, args.library)
     hpp_code, _ = blank_comments(Path(args.hpp).read_text(encoding="utf-8"))
     wrapped = set(IDENTIFIER.findall(hpp_code))
