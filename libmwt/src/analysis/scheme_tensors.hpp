@@ -63,6 +63,8 @@ inline constexpr size_t kRoleCount = static_cast<size_t>(Role::COUNT);
 
 // Splits a tensor name into (module prefix, role); nullopt when the name has no known role.
 std::optional<std::pair<std::string_view, Role>> split_role(std::string_view name) noexcept;
+// The role's name suffix ("qweight", "scales", ...); "?" for a role without one.
+const char* role_name(Role r) noexcept;
 
 struct Module {
   std::string prefix;
