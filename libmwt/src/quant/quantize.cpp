@@ -111,7 +111,7 @@ void quantize_scalar(DType type, const float* src, uint64_t n, uint8_t* dst, uin
 namespace {
 
 // Fewest input values a thread is given by quantize: a call splits over at most
-// n / min_values threads. The K-quant searches cost ~100x more per value than the legacy
+// n / min_values threads. The K-quant searches cost ~40x more per value than the legacy
 // encoders, so a second thread pays for itself on far smaller inputs. (Chosen from the
 // thread start cost, 15-30 us, of quant/dequantize.hpp against the encode rates in
 // benchmarks/RESULTS.md, not tuned further.)
