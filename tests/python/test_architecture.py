@@ -363,6 +363,21 @@ def test_config_json_contradicting_the_weights(built, tmp_path):
 
 
 @needs_analyze
+@pytest.mark.parametrize("name", A.FAMILIES)
+def test_safetensors_with_own_config(built, tmp_path, name):
+    """Each family with its own config.json back beside the weights: nothing disagrees (the
+    config and the weights are one model), and no field is wrong whatever its source."""
+    b = built[name]
+    tag = where(name, "safetensors+config.json")
+    arch = analyze(_with_config(b, tmp_path))
+    assert arch["disagreements"] == [], f"{tag}: disagreements {arch['disagreements']}"
+    walk_values(tag, arch)
+    check_family(tag, arch, b.spec.model_type)
+    check_all(tag, arch, b.expected, name)
+    assert arch["parameter_count"]["total"] == b.params, tag
+
+
+@needs_analyze
 def test_config_json_agreeing(built, tmp_path):
     """The model's own config.json beside its weights: stated entries, no disagreement."""
     b = built["llama"]
