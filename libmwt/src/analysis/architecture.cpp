@@ -117,9 +117,7 @@ std::string architecture_json(const WeightFile& file, const ArchitectureOptions&
     write_field(out, "experts_per_token", d.experts_per_token);
     write_field(out, "moe_intermediate_size", d.moe_intermediate_size);
     write_field(out, "shared_intermediate_size", d.shared_intermediate_size);
-    out.key("moe_layers").begin_array();
-    for (int64_t l : d.moe_layers) out.value(l);
-    out.end_array();
+    write_field(out, "moe_layers", d.moe_layers);
     out.end_object();
   } else {
     out.null();
