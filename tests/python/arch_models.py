@@ -7,8 +7,8 @@ head_dim != hidden/heads where the family allows it). `build(name, root)` makes 
 fixed seed, saves it with save_pretrained(safe_serialization=True), moves config.json out of
 the weights directory (the analysis must work from the weights alone) and, where gguf-py maps
 the architecture, writes a GGUF (arch_files.py) with gguf-py's GGUFWriter under gguf-py's
-TensorNameMap names, with the shape changes llama.cpp's converter makes (GPT-2 Conv1D weights transposed, MoE experts
-stacked into one 3-D tensor per projection, DeepSeek-V2 kv_b_proj split into k_b (transposed)
+TensorNameMap names, with the shape changes llama.cpp's converter makes (GPT-2 Conv1D weights
+transposed, MoE experts stacked into one 3-D tensor per projection, DeepSeek-V2 kv_b_proj split into k_b (transposed)
 and v_b, RoBERTa's position table without its padding_idx + 1 leading rows) and the hparam keys
 the converter writes. The expected values come from the config object and the torch model,
 never from mwt.
