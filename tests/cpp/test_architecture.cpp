@@ -44,10 +44,11 @@ struct Table {
   std::vector<std::pair<std::string, MetaValue>> meta;
   std::vector<std::string> keys;  // owns the metadata keys and strings
 
-  Table& add(std::string name, std::vector<uint64_t> shape) {
-    ts.push_back({std::move(name), std::move(shape)});
+  Table& add(std::string name, std::vector<uint64_t> shape, DType dt = DType::F32) {
+    ts.push_back({std::move(name), std::move(shape), dt});
     return *this;
   }
+  static uint64_t width(DType d) { return d == DType::F16 || d == DType::BF16 ? 2 : 4; }
   Table& u32(const std::string& key, uint32_t v) {
     MetaValue m;
     m.type = ValueType::U32;
@@ -72,7 +73,7 @@ struct Table {
     std::vector<uint64_t> offs;
     for (size_t i = 0; i < ts.size(); ++i) {
       offs.push_back(all.size());
-      all.insert(all.end(), numel(ts[i].shape) * 4, static_cast<uint8_t>(i + 1));
+      all.insert(all.end(), numel(ts[i].shape) * width(ts[i].dtype), static_cast<uint8_t>(i + 1));
     }
     auto wf = std::make_unique<WeightFile>();
     wf->format = format;
@@ -84,7 +85,7 @@ struct Table {
       t.dtype = ts[i].dtype;
       t.shape = ts[i].shape;
       t.numel = numel(t.shape);
-      t.nbytes = t.numel * 4;
+      t.nbytes = t.numel * width(t.dtype);
       t.offset = offs[i];
       t.data = t.nbytes ? base + offs[i] : nullptr;
       wf->tensors.push_back(std::move(t));
@@ -273,6 +274,76 @@ TEST_CASE("architecture: GGUF names with stated metadata", "[analysis]") {
   REQUIRE(dis.size() == 1);  // block_count 3 against 2 layers of tensors
   CHECK(std::string_view(dis.at(0)["field"].get_string().value()) == "num_layers");
   CHECK(a["parameter_count"]["total"].get_uint64().value() == t.total());
+}
+
+TEST_CASE("architecture: GPTQ-packed weights count as logical [out, in]", "[analysis]") {
+  // 4-bit GPTQ: qweight [in / 8, out] int32, qzeros [groups, out / 8], scales [groups, out] f16,
+  // g_idx [in]; in 128, out 64, group size 32.
+  const uint64_t in = 128, out = 64, groups = 4, h = 128;
+  Table t;
+  t.add("model.embed_tokens.weight", {100, h}).add("lm_head.weight", {100, h});
+  const std::string p = "model.layers.0.mlp.up_proj.";
+  t.add(p + "qweight", {in / 8, out}, DType::I32)
+      .add(p + "qzeros", {groups, out / 8}, DType::I32)
+      .add(p + "scales", {groups, out}, DType::F16)
+      .add(p + "g_idx", {in}, DType::I32)
+      .add("model.layers.0.mlp.down_proj.weight", {h, out});
+  auto wf = t.build();
+  dom::parser ps;
+  dom::element a = parse(ps, architecture_json(*wf, {}));
+  const uint64_t expect = 2 * 100 * h + in * out + h * out;
+  CHECK(a["parameter_count"]["total"].get_uint64().value() == expect);
+  CHECK(a["parameter_count"]["quantization_aux"].get_uint64().value() ==
+        groups * out / 8 + groups * out + in);
+  CHECK(ival(a, "intermediate_size") == 64);
+  CHECK(a["parameter_count"]["by_dtype"]["gptq-4bit"].get_uint64().value() == in * out);
+}
+
+TEST_CASE("architecture: multimodal parts kept apart; GPT-2 Conv1D and OPT offsets", "[analysis]") {
+  Table t;
+  t.add("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight", {32, 16})
+      .add("vision_tower.vision_model.encoder.layers.1.mlp.fc1.weight", {32, 16})
+      .add("multi_modal_projector.linear_1.weight", {64, 16})
+      .add("language_model.model.embed_tokens.weight", {100, 64})
+      .add("language_model.model.layers.0.self_attn.q_proj.weight", {64, 64})
+      .add("language_model.model.layers.0.mlp.up_proj.weight", {96, 64});
+  auto wf = t.build();
+  dom::parser ps;
+  dom::element a = parse(ps, architecture_json(*wf, {}));
+  std::map<std::string, std::pair<uint64_t, uint64_t>> comps;
+  dom::array ca;
+  REQUIRE(a["components"].get_array().get(ca) == simdjson::SUCCESS);
+  for (dom::element c : ca)
+    comps[std::string(c["name"].get_string().value())] = {c["num_layers"].get_uint64().value(),
+                                                          c["parameters"].get_uint64().value()};
+  CHECK(comps["vision_tower"] == std::make_pair(uint64_t{2}, uint64_t{2 * 32 * 16}));
+  CHECK(comps["projector"] == std::make_pair(uint64_t{0}, uint64_t{64 * 16}));
+  CHECK(comps["lm"] == std::make_pair(uint64_t{1}, uint64_t{100 * 64 + 64 * 64 + 96 * 64}));
+  CHECK(ival(a, "hidden_size") == 64);
+
+  // GPT-2 stores Conv1D weights [in, out]; a bare GPT2Model has no "transformer." prefix.
+  Table g;
+  g.add("wte.weight", {100, 32}).add("wpe.weight", {40, 32});
+  g.add("h.0.attn.c_attn.weight", {32, 96}).add("h.0.attn.c_proj.weight", {32, 32});
+  g.add("h.0.mlp.c_fc.weight", {32, 128}).add("h.0.mlp.c_proj.weight", {128, 32});
+  g.add("h.0.ln_1.weight", {32}).add("h.0.ln_1.bias", {32});
+  auto gw = g.build();
+  dom::element b = parse(ps, architecture_json(*gw, {}));
+  CHECK(ival(b, "intermediate_size") == 128);
+  CHECK(ival(b, "max_position_embeddings") == 40);
+  CHECK(b["fused_qkv"]["value"].get_bool().value() == true);
+  std::string_view norm;
+  REQUIRE(b["norm"]["value"].get_string().get(norm) == simdjson::SUCCESS);
+  CHECK(norm == "layernorm");
+
+  // OPT's learned position table starts at offset 2.
+  Table o;
+  o.add("model.decoder.embed_tokens.weight", {100, 32})
+      .add("model.decoder.embed_positions.weight", {130, 32})
+      .add("model.decoder.layers.0.fc1.weight", {64, 32});
+  auto ow = o.build();
+  dom::element c = parse(ps, architecture_json(*ow, {}));
+  CHECK(ival(c, "max_position_embeddings") == 128);
 }
 
 TEST_CASE("architecture: hostile config.json texts become notes", "[analysis][malformed]") {
