@@ -383,6 +383,33 @@ def test_safetensors_with_own_config(built, tmp_path, name):
 
 
 @needs_analyze
+def test_gguf_metadata_contradicting_the_tensors(built, tmp_path):
+    """The same for a GGUF whose hparam keys contradict its tensors: disagreements from
+    "metadata" with the keys' names, and the tensors' values stand."""
+    import dataclasses
+
+    import transformers
+
+    b = dataclasses.replace(built["qwen3"], gguf_names={})
+    e = b.expected
+    cfg = getattr(transformers, b.spec.config)(**b.spec.kw)
+    stated = {"num_layers": e["num_layers"] + 1, "num_heads": e["num_heads"] * 2,
+              "num_kv_heads": 1, "vocab_size": e["vocab_size"] + 43}
+    path = tmp_path / "qwen3-contradicting.gguf"
+    arch_files.write_gguf(b, cfg, path, overrides=stated)
+    arch = analyze(path)
+    got = {d["field"]: d for d in arch["disagreements"]}
+    tag = where("qwen3", "gguf-contradicting")
+    for fname, value in stated.items():
+        key = b.stated_gguf[fname][0]
+        assert fname in got, f"{tag}: field {fname}: no disagreement in {arch['disagreements']}"
+        assert (got[fname]["weights"], got[fname]["stated"], got[fname]["source"],
+                got[fname]["key"]) == (e[fname], value, "metadata", key), f"{tag}: {got[fname]}"
+        v = arch[fname]
+        assert (v["value"], v["source"]) == (e[fname], "shapes"), f"{tag}: field {fname}: {v}"
+
+
+@needs_analyze
 def test_config_json_agreeing(built, tmp_path):
     """The model's own config.json beside its weights: stated entries, no disagreement."""
     b = built["llama"]
