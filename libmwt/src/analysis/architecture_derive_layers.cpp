@@ -162,6 +162,10 @@ void Deriver::flags() {
   const char* fam_norm = model.family ? model.family->defaults.norm : "rmsnorm";
   if (norm_bias) {
     d.norm.set(std::string("layernorm"), Source::SHAPES, "the norm weights have biases");
+  } else if (!norm_seen && model.family && main && !main->blocks.empty()) {
+    d.norm.set(
+        std::string(fam_norm), Source::INFERRED,
+        std::string("no norm weights (a norm without parameters); the family uses ") + fam_norm);
   } else if (norm_seen) {
     d.norm.set(std::string(std::strcmp(fam_norm, "layernorm") == 0 ? "layernorm" : "rmsnorm"),
                Source::INFERRED,

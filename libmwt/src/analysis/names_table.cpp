@@ -88,6 +88,18 @@ constexpr NameRow kQwen3Moe[] = {LLAMA_TOP, LLAMA_NORMS, LLAMA_ATTN,
       {C "mlp_norm", ML "pre_feedforward_layernorm", G "ffn_norm"}, {               \
     C "post_mlp_norm", ML "post_feedforward_layernorm", G "post_ffw_norm"           \
   }
+// OLMo (v1) norms have no parameters: no norm tensors at all.
+constexpr NameRow kOlmo[] = {{"embed.tokens", "model.embed_tokens", "token_embd"},
+                             {"lm_head", "lm_head", "output"},
+                             LLAMA_ATTN,
+                             LLAMA_MLP};
+constexpr NameRow kOlmoe[] = {LLAMA_TOP, LLAMA_NORMS, LLAMA_ATTN, QK_NORM, QWEN_EXPERTS};
+// Cohere (Command-R): parallel attention and MLP after one norm.
+constexpr NameRow kCohere[] = {LLAMA_TOP,
+                               {C "attn_norm", ML "input_layernorm", G "attn_norm"},
+                               LLAMA_ATTN,
+                               QK_NORM,
+                               LLAMA_MLP};
 constexpr NameRow kGemma2[] = {LLAMA_TOP, SANDWICH_NORMS, LLAMA_ATTN, LLAMA_MLP};
 constexpr NameRow kGemma3[] = {LLAMA_TOP, SANDWICH_NORMS, LLAMA_ATTN, QK_NORM, LLAMA_MLP};
 constexpr NameRow kOlmo2[] = {
@@ -348,6 +360,17 @@ constexpr Family kFamilies[] = {
     {"gemma2", "gemma2", "", K::DECODER, {"gelu_tanh", "rmsnorm", "rotary", 0, 256}, kGemma2},
     {"gemma3_text", "gemma3", "", K::DECODER, {"gelu_tanh", "rmsnorm", "rotary", 0, 256}, kGemma3},
     {"olmo2", "olmo2", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kOlmo2},
+    {"olmo", "olmo", "", K::DECODER, {"silu", "layernorm", "rotary", 0, 128}, kOlmo},
+    {"olmoe", "olmoe", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kOlmoe},
+    {"granite", "granite", "llama", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kQwen2},
+    {"smollm3", "smollm3", "llama", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kQwen2},
+    {"stablelm",
+     "stablelm",
+     "",
+     K::DECODER,
+     {"silu", "layernorm", "partial_rotary", 0, 64},
+     kQwen3},
+    {"cohere", "command-r", "", K::DECODER, {"silu", "layernorm", "rotary", 0, 128}, kCohere},
     {"phi", "phi2", "", K::DECODER, {"gelu_tanh", "layernorm", "partial_rotary", 0, 80}, kPhi},
     {"phi3", "phi3", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 96}, kPhi3},
     {"starcoder2",
