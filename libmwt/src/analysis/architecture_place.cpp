@@ -38,6 +38,7 @@ constexpr Wrapper kGgufWrappers[] = {{"v.", "", "vision_tower"}, {"mm.", "", "pr
 struct Signature {
   std::string_view family;
   std::initializer_list<std::string_view> require, forbid;
+  int absent = 0;  // 1: the family is told by a role it lacks (counts as one required role)
 };
 const Signature kSignatures[] = {
     {"llama", {}, {"moe.router"}},
@@ -45,8 +46,8 @@ const Signature kSignatures[] = {
     {"mixtral", {"moe.router"}, {}},
     {"qwen2", {"attn.q#bias"}, {"moe.router"}},
     {"qwen2_moe", {"moe.shared_gate"}, {}},
-    {"qwen3", {"attn.q_norm"}, {"moe.router"}},
-    {"qwen3_moe", {"attn.q_norm", "moe.router"}, {}},
+    {"qwen3", {"attn.q_norm"}, {"moe.router", "attn.q_norm#full"}},
+    {"qwen3_moe", {"attn.q_norm", "moe.router"}, {"attn.q_norm#full"}},
     {"gemma", {}, {"moe.router"}},
     {"gemma2", {"post_mlp_norm", "mlp_norm"}, {"attn.q_norm"}},
     {"gemma3_text", {"post_mlp_norm", "mlp_norm", "attn.q_norm"}, {}},
@@ -55,6 +56,12 @@ const Signature kSignatures[] = {
     {"deepseek_v3", {"attn.kv_a", "moe.router_correction"}, {}},
     {"falcon", {}, {"embed.norm"}},
     {"bloom", {"embed.norm"}, {}},
+    {"olmo", {}, {"attn_norm", "final_norm", "post_mlp_norm"}, 1},
+    {"olmoe", {"attn.q_norm#full", "moe.router"}, {}},
+    {"granite", {}, {"moe.router"}},
+    {"smollm3", {}, {"moe.router"}},
+    {"stablelm", {"attn_norm#bias"}, {"moe.router"}},
+    {"cohere", {"attn_norm"}, {"mlp_norm", "moe.router"}, 1},
 };
 
 // The canonical pattern of a row split into part ("encoder." / "decoder." / ""), role (block
@@ -91,16 +98,8 @@ struct Candidate {
   std::string component;
 };
 
-// Matches the name, also with the prefix a bare base model's checkpoint leaves out.
 std::optional<NameMatch> match_lm(const Family& f, const std::string& name, Naming naming) {
-  if (auto m = match_name(f, name, naming)) return m;
-  if (naming != Naming::HF) return std::nullopt;
-  for (std::string_view p : {"model.", "transformer."}) {
-    std::string full(p);
-    full.append(name);
-    if (auto m = match_name(f, full, naming)) return m;
-  }
-  return std::nullopt;
+  return match_loose(f, name, naming);
 }
 
 }  // namespace
@@ -126,6 +125,23 @@ Model place_tensors(const WeightFile& file, const TensorFacts& tf, const StatedV
       if (w.component == "lm")
         names[i].name = std::string(w.to) + names[i].name.substr(w.from.size());
       break;
+    }
+  }
+
+  // A q_norm as wide as its query projection (OLMo 2, OLMoE) rather than one head (Qwen3).
+  bool q_norm_full = false;
+  for (const TensorInfo& t : file.tensors) {
+    const std::string_view n = t.name;
+    for (auto [norm, proj] : {std::pair<std::string_view, std::string_view>{
+                                  "self_attn.q_norm.weight", "self_attn.q_proj.weight"},
+                              {"attn_q_norm.weight", "attn_q.weight"}}) {
+      if (t.shape.size() != 1 || n.size() < norm.size() || n.substr(n.size() - norm.size()) != norm)
+        continue;
+      const std::string q = std::string(n.substr(0, n.size() - norm.size())) + std::string(proj);
+      const int64_t qi = file.find_tensor(q);
+      if (qi >= 0 && !file.tensors[static_cast<size_t>(qi)].shape.empty() &&
+          file.tensors[static_cast<size_t>(qi)].shape[0] == t.shape[0])
+        q_norm_full = true;
     }
   }
 
@@ -162,11 +178,12 @@ Model place_tensors(const WeightFile& file, const TensorFacts& tf, const StatedV
       roles.insert(role);
       if (m->suffix == "bias" || suffix == "bias") roles.insert(role + "#bias");
     }
+    if (q_norm_full && roles.count("attn.q_norm")) roles.insert("attn.q_norm#full");
     for (const Signature& sig : kSignatures) {
       if (sig.family != f->name) continue;
       for (std::string_view r : sig.require) s.ok = s.ok && roles.count(std::string(r)) > 0;
       for (std::string_view r : sig.forbid) s.ok = s.ok && roles.count(std::string(r)) == 0;
-      s.specific = static_cast<int>(sig.require.size());
+      s.specific = static_cast<int>(sig.require.size()) + sig.absent;
     }
     if (s.matched > 0) scores.push_back(s);
   }

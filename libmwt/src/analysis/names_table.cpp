@@ -88,6 +88,18 @@ constexpr NameRow kQwen3Moe[] = {LLAMA_TOP, LLAMA_NORMS, LLAMA_ATTN,
       {C "mlp_norm", ML "pre_feedforward_layernorm", G "ffn_norm"}, {               \
     C "post_mlp_norm", ML "post_feedforward_layernorm", G "post_ffw_norm"           \
   }
+// OLMo (v1) norms have no parameters: no norm tensors at all.
+constexpr NameRow kOlmo[] = {{"embed.tokens", "model.embed_tokens", "token_embd"},
+                             {"lm_head", "lm_head", "output"},
+                             LLAMA_ATTN,
+                             LLAMA_MLP};
+constexpr NameRow kOlmoe[] = {LLAMA_TOP, LLAMA_NORMS, LLAMA_ATTN, QK_NORM, QWEN_EXPERTS};
+// Cohere (Command-R): parallel attention and MLP after one norm.
+constexpr NameRow kCohere[] = {LLAMA_TOP,
+                               {C "attn_norm", ML "input_layernorm", G "attn_norm"},
+                               LLAMA_ATTN,
+                               QK_NORM,
+                               LLAMA_MLP};
 constexpr NameRow kGemma2[] = {LLAMA_TOP, SANDWICH_NORMS, LLAMA_ATTN, LLAMA_MLP};
 constexpr NameRow kGemma3[] = {LLAMA_TOP, SANDWICH_NORMS, LLAMA_ATTN, QK_NORM, LLAMA_MLP};
 constexpr NameRow kOlmo2[] = {
@@ -189,10 +201,12 @@ constexpr NameRow kGptNeox[] = {{"embed.tokens", "gpt_neox.embed_in", "token_emb
       {"final_norm", "transformer.ln_f", "output_norm"}, {               \
     "lm_head", "lm_head", "output"                                       \
   }
-constexpr NameRow kFalcon[] = {BLOOM_LIKE_BLOCK,
-                               // The parallel-attention block of the larger models: two norms.
+// Falcon's larger models have two norms per block (ln_attn, ln_mlp), which the converter writes
+// as attn_norm_2 and attn_norm; the 7B model's one norm (input_layernorm) is attn_norm too. The
+// ln_mlp row comes first, so a GGUF attn_norm maps back to it.
+constexpr NameRow kFalcon[] = {{C "mlp_norm", TH "ln_mlp", G "attn_norm"},
                                {C "attn_norm", TH "ln_attn", G "attn_norm_2"},
-                               {C "mlp_norm", TH "ln_mlp", ""},
+                               BLOOM_LIKE_BLOCK,
                                {C "mlp_norm", TH "post_attention_layernorm", G "ffn_norm"}};
 constexpr NameRow kBloom[] = {
     BLOOM_LIKE_BLOCK,
@@ -216,8 +230,9 @@ constexpr NameRow kOpt[] = {{"embed.tokens", "model.decoder.embed_tokens", ""},
 
 // ------------------------------------------------------------------ encoders
 
-// BERT-style post-norm encoders: the attention and MLP norms follow their sublayers. llama.cpp's
-// converter drops the model prefix ("bert.", "roberta.").
+// BERT-style post-norm encoders: the attention and MLP norms follow their sublayers. The rows
+// hold the base model's names (BertModel), as llama.cpp's converter reads them; a task model's
+// "bert." / "roberta." prefix is matched loosely (names.cpp).
 #define BERT_ROWS(P)                                                                           \
   {"embed.tokens", P "embeddings.word_embeddings", "token_embd"},                              \
       {"embed.positions", P "embeddings.position_embeddings", "position_embd"},                \
@@ -233,12 +248,12 @@ constexpr NameRow kOpt[] = {{"embed.tokens", "model.decoder.embed_tokens", ""},
       {C "mlp_norm", P "encoder.layer.{N}.output.LayerNorm", G "layer_output_norm"}, {         \
     "pooler", P "pooler.dense", ""                                                             \
   }
-constexpr NameRow kBert[] = {BERT_ROWS("bert."),
+constexpr NameRow kBert[] = {BERT_ROWS(""),
                              {"lm_head.transform", "cls.predictions.transform.dense", ""},
                              {"lm_head.norm", "cls.predictions.transform.LayerNorm", ""},
                              {"lm_head", "cls.predictions.decoder", ""},
                              {"lm_head.bias", "cls.predictions.bias", "", kExact}};
-constexpr NameRow kRoberta[] = {BERT_ROWS("roberta."),
+constexpr NameRow kRoberta[] = {BERT_ROWS(""),
                                 {"lm_head.transform", "lm_head.dense", ""},
                                 {"lm_head.norm", "lm_head.layer_norm", ""},
                                 {"lm_head", "lm_head.decoder", ""},
@@ -264,9 +279,10 @@ constexpr NameRow kT5[] = {
     {EC "attn.o", EB "0.SelfAttention.o", "enc.blk.{N}.attn_o"},
     {EC "attn.rel_bias", EB "0.SelfAttention.relative_attention_bias", "enc.blk.{N}.attn_rel_b"},
     {EC "mlp_norm", EB "1.layer_norm", "enc.blk.{N}.ffn_norm"},
-    {EC "mlp.up", EB "1.DenseReluDense.wi", "enc.blk.{N}.ffn_up"},
     {EC "mlp.gate", EB "1.DenseReluDense.wi_0", "enc.blk.{N}.ffn_gate"},
     {EC "mlp.up", EB "1.DenseReluDense.wi_1", "enc.blk.{N}.ffn_up"},
+    // T5 v1.0 has one input projection (wi); v1.1 a gated pair, which a GGUF ffn_up maps to.
+    {EC "mlp.up", EB "1.DenseReluDense.wi", "enc.blk.{N}.ffn_up"},
     {EC "mlp.down", EB "1.DenseReluDense.wo", "enc.blk.{N}.ffn_down"},
     {DC "attn_norm", DB "0.layer_norm", "dec.blk.{N}.attn_norm"},
     {DC "attn.q", DB "0.SelfAttention.q", "dec.blk.{N}.attn_q"},
@@ -282,9 +298,10 @@ constexpr NameRow kT5[] = {
     {DC "cross_attn.rel_bias", DB "1.EncDecAttention.relative_attention_bias",
      "dec.blk.{N}.cross_attn_rel_b"},
     {DC "mlp_norm", DB "2.layer_norm", "dec.blk.{N}.ffn_norm"},
-    {DC "mlp.up", DB "2.DenseReluDense.wi", "dec.blk.{N}.ffn_up"},
     {DC "mlp.gate", DB "2.DenseReluDense.wi_0", "dec.blk.{N}.ffn_gate"},
     {DC "mlp.up", DB "2.DenseReluDense.wi_1", "dec.blk.{N}.ffn_up"},
+    // T5 v1.0 has one input projection (wi); v1.1 a gated pair, which a GGUF ffn_up maps to.
+    {DC "mlp.up", DB "2.DenseReluDense.wi", "dec.blk.{N}.ffn_up"},
     {DC "mlp.down", DB "2.DenseReluDense.wo", "dec.blk.{N}.ffn_down"}};
 
 // BART and Whisper: post-norm (BART) / pre-norm (Whisper) layers with the same module names.
@@ -343,6 +360,17 @@ constexpr Family kFamilies[] = {
     {"gemma2", "gemma2", "", K::DECODER, {"gelu_tanh", "rmsnorm", "rotary", 0, 256}, kGemma2},
     {"gemma3_text", "gemma3", "", K::DECODER, {"gelu_tanh", "rmsnorm", "rotary", 0, 256}, kGemma3},
     {"olmo2", "olmo2", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kOlmo2},
+    {"olmo", "olmo", "", K::DECODER, {"silu", "layernorm", "rotary", 0, 128}, kOlmo},
+    {"olmoe", "olmoe", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kOlmoe},
+    {"granite", "granite", "llama", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kQwen2},
+    {"smollm3", "smollm3", "llama", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 128}, kQwen2},
+    {"stablelm",
+     "stablelm",
+     "",
+     K::DECODER,
+     {"silu", "layernorm", "partial_rotary", 0, 64},
+     kQwen3},
+    {"cohere", "command-r", "", K::DECODER, {"silu", "layernorm", "rotary", 0, 128}, kCohere},
     {"phi", "phi2", "", K::DECODER, {"gelu_tanh", "layernorm", "partial_rotary", 0, 80}, kPhi},
     {"phi3", "phi3", "", K::DECODER, {"silu", "rmsnorm", "rotary", 0, 96}, kPhi3},
     {"starcoder2",
