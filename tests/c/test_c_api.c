@@ -225,7 +225,7 @@ static void test_option_table(void) {
   check_option(MWT_OPT_##id, def, min, max, description);
   MWT_OPTION_KEYS(CHECK_OPTION)
 #undef CHECK_OPTION
-  CHECK(n == 13);
+  CHECK(n == 14);
 }
 
 static void test_options(void) {

@@ -125,7 +125,7 @@ TEST_CASE("mwt.hpp: GGUF file type names", "[abi][hpp]") {
 
 TEST_CASE("mwt.hpp: kOptionKeys describes what the library's options hold", "[abi][hpp]") {
   mwt::Options o;
-  REQUIRE(std::size(mwt::kOptionKeys) == 13);
+  REQUIRE(std::size(mwt::kOptionKeys) == 14);
   for (const mwt::OptionInfo& k : mwt::kOptionKeys) {
     INFO(k.key);
     CHECK(o.get(k.key) == k.default_value);

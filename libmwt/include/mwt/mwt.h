@@ -330,6 +330,7 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
 #define MWT_OPT_GGUF_CONTIGUOUS "gguf.contiguous"
 #define MWT_OPT_GGUF_ALLOW_INVALID_UTF8 "gguf.allow_invalid_utf8"
 #define MWT_OPT_IO_MMAP "io.mmap"
+#define MWT_OPT_ANALYSIS_CONFIG_JSON "analysis.config_json"
 
 /* Every option once, with its default and accepted range; the library's option table is
  * generated from this list. X(ID, KEY, KIND, DEFAULT, MIN, MAX, "meaning"): KEY is MWT_OPT_<ID>;
@@ -365,7 +366,10 @@ MWT_API int mwt_can_quantize(mwt_dtype dtype);
     "1: such strings are accepted as raw bytes")                                                  \
   X(IO_MMAP, MWT_OPT_IO_MMAP, FLAG, 1, 0, 1,                                                      \
     "1: files are memory-mapped (zero-copy views; see \"Mapped files\" above); "                  \
-    "0: each file is read into private memory (pread), so later changes cannot reach it")
+    "0: each file is read into private memory (pread), so later changes cannot reach it")         \
+  X(ANALYSIS_CONFIG_JSON, MWT_OPT_ANALYSIS_CONFIG_JSON, FLAG, 1, 0, 1,                            \
+    "1: mwt_file_architecture reads a config.json beside the weights (shard 0's directory); "     \
+    "0: only the file itself")
 
 typedef struct mwt_options mwt_options;
 /* A handle holding every key's DEFAULT. */
@@ -577,6 +581,10 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_plan_quantization(const mwt_file* fil
 
 /* The writer calls (mwt_writer_*) live in mwt_writer.h, part of this header. */
 #include "mwt_writer.h" /* IWYU pragma: export */
+
+/* The architecture and tensor-name calls (mwt_file_architecture, mwt_name_*) live in
+ * mwt_analysis.h, part of this header. */
+#include "mwt_analysis.h" /* IWYU pragma: export */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -407,6 +407,16 @@ class File : public wrap::Handle<mwt_file, mwt_file_free> {
     return types;
   }
 
+  // ---- architecture analysis [experimental]
+  // The JSON object of mwt_file_architecture; options may be nullptr (defaults).
+  std::string architecture(const mwt_options* options = nullptr) const {
+    char* json = nullptr;
+    size_t len = 0;
+    wrap::check(mwt_file_architecture(h_, options, &json, &len));
+    const std::unique_ptr<char, void (*)(char*)> owned(json, mwt_string_free);
+    return std::string(json, len);
+  }
+
   const mwt_file* handle() const noexcept { return h_; }
 
  private:
@@ -478,6 +488,26 @@ class Writer : public wrap::Handle<mwt_writer, mwt_writer_free> {
   }
   void write(const std::string& path) { wrap::check(mwt_writer_write(h_, path.c_str())); }
 };
+
+// ---- tensor names [experimental]
+// `name` of `family` in the naming `to` ("hf", "gguf", "canonical"); nullopt when unmapped.
+inline std::optional<std::string> name_map(const std::string& name, const std::string& family,
+                                           const std::string& to) {
+  char* out = nullptr;
+  size_t len = 0;
+  wrap::check(mwt_name_map(name.c_str(), family.c_str(), to.c_str(), &out, &len));
+  if (out == nullptr) return std::nullopt;
+  const std::unique_ptr<char, void (*)(char*)> owned(out, mwt_string_free);
+  return std::string(out, len);
+}
+// The JSON array of mwt_name_families.
+inline std::string name_families() {
+  char* out = nullptr;
+  size_t len = 0;
+  wrap::check(mwt_name_families(&out, &len));
+  const std::unique_ptr<char, void (*)(char*)> owned(out, mwt_string_free);
+  return std::string(out, len);
+}
 
 }  // namespace mwt
 

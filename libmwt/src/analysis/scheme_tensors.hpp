@@ -170,6 +170,11 @@ struct ConfigText {
   std::string text;
 };
 QuantConfig parse_quant_config(const std::vector<ConfigText>& texts);
+// Reads `name` (a regular file of at most 16 MiB, opened without blocking on a FIFO) from the
+// directory of files[0] into `text`; false when it is absent (silently) or unreadable (with a
+// warning). In-memory files have no directory: false.
+bool read_file_beside(const WeightFile& file, const char* name, std::string& text,
+                      std::vector<std::string>& warnings);
 
 // ------------------------------------------------------------------ fake quant
 

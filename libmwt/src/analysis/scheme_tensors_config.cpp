@@ -299,6 +299,18 @@ bool read_config_file(const std::filesystem::path& p, const char* name, std::str
 
 }  // namespace
 
+bool read_file_beside(const WeightFile& file, const char* name, std::string& text,
+                      std::vector<std::string>& warnings) {
+  namespace fs = std::filesystem;
+  if (file.files.empty() || !file.files[0]) return false;
+  std::error_code ec;
+  const fs::path weights(file.files[0]->path());
+  if (weights.empty() || !fs::is_regular_file(weights, ec)) return false;
+  fs::path dir = weights.parent_path();
+  if (dir.empty()) dir = ".";
+  return read_config_file(dir / name, name, text, warnings);
+}
+
 QuantConfig read_quant_config(const WeightFile& file) {
   namespace fs = std::filesystem;
   if (file.files.empty() || !file.files[0]) return {};

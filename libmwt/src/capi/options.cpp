@@ -38,6 +38,7 @@ constexpr Member member_of(KeyId id) {
     case KeyId::GGUF_CONTIGUOUS: return {nullptr, &OpenOptions::gguf_contiguous};
     case KeyId::GGUF_ALLOW_INVALID_UTF8: return {nullptr, &OpenOptions::gguf_allow_invalid_utf8};
     case KeyId::IO_MMAP: return {nullptr, &OpenOptions::io_mmap};
+    case KeyId::ANALYSIS_CONFIG_JSON: return {nullptr, &OpenOptions::analysis_config_json};
   }
   return {};
 }

@@ -148,6 +148,8 @@ struct OpenOptions {
   bool gguf_allow_invalid_utf8 = false;
   // "io.mmap": files are mapped (true) or read into private memory (MappedFile::open, map)
   bool io_mmap = true;
+  // "analysis.config_json": mwt_file_architecture reads a config.json beside the weights
+  bool analysis_config_json = true;
 };
 
 }  // namespace mwt::detail
