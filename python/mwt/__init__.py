@@ -11,6 +11,7 @@ The compiled module ``mwt._native`` is private.
 
 from . import _errors, _native, names
 from ._architecture import Architecture, analyze
+from ._diff import DiffResult, diff
 from ._dtypes import DTypeInfo, convert_from_f32, convert_to_f32, dtype_info
 from ._errors import *  # noqa: F403 - MwtError, error_class and one class per error code
 from ._errors import OverflowError as OverflowError  # noqa: A004 - old SizeOverflowError
@@ -52,5 +53,7 @@ __all__ = [
     "analyze",
     "Architecture",
     "names",
+    "diff",
+    "DiffResult",
 ]
 __all__ += _errors.__all__
