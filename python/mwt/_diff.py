@@ -125,7 +125,8 @@ class DiffResult:
                 "metadata_changed": len(self.metadata.get("changed", [])),
                 "architecture_changed": len(self.architecture.get("changed", [])),
                 "worst_rel_l2": None if worst is None else
-                {"name": worst["name"], "rel_l2": worst["rel_l2"]}}
+                {"name": worst["name"], "a_name": worst["a_name"], "b_name": worst["b_name"],
+                 "rel_l2": worst["rel_l2"]}}
 
     def to_dict(self) -> Dict[str, Any]:
         """The result as JSON-ready data (``mwt diff --json``; NaN and inf stay floats)."""

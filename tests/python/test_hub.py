@@ -42,7 +42,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     new = {"model.embed_tokens.weight": np.arange(12, dtype=np.float32).reshape(3, 4)}
     old = {"model.embed_tokens.weight": np.zeros((2, 4), np.float32)}
     _add_file(repo, COMMIT_MAIN, "model.safetensors", _safetensors_bytes(tmp_path, new))
-    _add_file(repo, COMMIT_MAIN, "config.json", json.dumps({"model_type": "llama"}).encode())
+    config = {"model_type": "llama", "max_position_embeddings": 4096}
+    _add_file(repo, COMMIT_MAIN, "config.json", json.dumps(config).encode())
     _add_file(repo, COMMIT_OLD, "model.safetensors", _safetensors_bytes(tmp_path, old))
     (repo / "refs").mkdir()
     (repo / "refs" / "main").write_text(COMMIT_MAIN)  # no newline, as the hub writes it
@@ -127,3 +128,16 @@ def test_cli_inspect_hub_name(cache: Path, capsys: pytest.CaptureFixture[str]) -
     assert [t["name"] for t in report["tensors"]] == ["model.embed_tokens.weight"]
     assert main(["inspect", "TestOrg/missing"]) == 1
     assert "Hugging Face cache" in capsys.readouterr().err
+
+
+def test_analyze_and_diff_read_the_snapshot(cache: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    arch = mwt.analyze("TestOrg/tiny-model")
+    # config.json is found beside the weights in the snapshot (a link into blobs/ too)
+    assert arch["max_position_embeddings"]["value"] == 4096
+    assert arch["max_position_embeddings"]["source"] == "config.json"
+    assert mwt.analyze("TestOrg/tiny-model", config=False).max_position_embeddings is None
+    assert main(["diff", "--json", "TestOrg/tiny-model@v1", "TestOrg/tiny-model"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["b"]["path"].endswith(f"snapshots/{COMMIT_MAIN}/model.safetensors")
+    assert [(e["a_shape"], e["b_shape"]) for e in d["reshaped"]] == [([2, 4], [3, 4])]

@@ -77,10 +77,10 @@ def _shape(s: List[int]) -> str:
 
 
 def _names(e: dict, side_keys: tuple = ("a_name", "b_name")) -> str:
+    """The tensor's name in the files: one name when both files use it, else "A name -> B
+    name" (the canonical match key is in --json)."""
     names = [e[k] for k in side_keys if k in e]
-    shown = e["name"]
-    if any(n != shown for n in names):
-        shown += " (" + " / ".join(names) + ")"
+    shown = names[0] if len(set(names)) == 1 else " -> ".join(names)
     return fmt.text_safe(shown)
 
 
@@ -108,7 +108,7 @@ def _summary_line(d: dict) -> str:
     if s["layout"]:
         parts.append(f"{s['layout']} layout notes")
     if worst is not None:
-        parts.append(f"worst rel L2 {_num(worst['rel_l2'])} ({fmt.text_safe(worst['name'])})")
+        parts.append(f"worst rel L2 {_num(worst['rel_l2'])} ({_names(worst)})")
     parts.append(f"metadata {s['metadata_only_a']} only in A / {s['metadata_only_b']} only in "
                  f"B / {s['metadata_changed']} changed")
     if d["architecture"].get("compared"):
