@@ -450,6 +450,43 @@ static void check_quantization_report(const mwt_file* f) {
   FAILS(mwt_file_plan_quantization(f, 4, types, 3), MWT_E_ARGUMENT);
 }
 
+/* The architecture report and the name map through the C ABI. */
+static void check_architecture(const mwt_file* f) {
+  char* json = NULL;
+  size_t len = 0;
+  mwt_options* o = NULL;
+  if (OK(mwt_file_architecture(f, NULL, &json, &len))) {
+    CHECK(json != NULL && strlen(json) == len);
+    CHECK(strncmp(json, "{\"schema\":1,", 12) == 0);
+    CHECK(strstr(json, "\"parameter_count\":{\"total\":") != NULL);
+  }
+  mwt_string_free(json);
+  json = NULL;
+  if (OK(mwt_options_create(&o))) {
+    OK(mwt_options_set_int(o, MWT_OPT_ANALYSIS_CONFIG_JSON, 0));
+    if (OK(mwt_file_architecture(f, o, &json, &len))) CHECK(json != NULL && json[len] == '\0');
+    mwt_string_free(json);
+    mwt_options_free(o);
+  }
+  FAILS(mwt_file_architecture(NULL, NULL, &json, &len), MWT_E_ARGUMENT);
+  FAILS(mwt_file_architecture(f, NULL, NULL, &len), MWT_E_ARGUMENT);
+  json = NULL;
+  if (OK(mwt_name_map("blk.7.ffn_down.weight", "qwen2", "hf", &json, &len))) {
+    CHECK(json != NULL && strcmp(json, "model.layers.7.mlp.down_proj.weight") == 0);
+    CHECK(len == strlen("model.layers.7.mlp.down_proj.weight"));
+  }
+  mwt_string_free(json);
+  json = (char*)1;
+  if (OK(mwt_name_map("blk.7.no_such_role.weight", "qwen2", "hf", &json, &len)))
+    CHECK(json == NULL && len == 0);
+  FAILS(mwt_name_map("x", "qwen2", "safetensors", &json, &len), MWT_E_ARGUMENT);
+  FAILS(mwt_name_map("x", "no_such_family", "hf", &json, &len), MWT_E_ARGUMENT);
+  FAILS(mwt_name_map(NULL, "qwen2", "hf", &json, &len), MWT_E_ARGUMENT);
+  json = NULL;
+  if (OK(mwt_name_families(&json, &len))) CHECK(json != NULL && json[0] == '[');
+  mwt_string_free(json);
+}
+
 static void test_gguf_roundtrip(void) {
   char path[4200];
   mwt_file* f = NULL;
@@ -478,6 +515,7 @@ static void test_gguf_roundtrip(void) {
     check_tensor(f, "h", MWT_DTYPE_F16, 1, shape_h, k_h, sizeof k_h);
     check_tensor(f, "q", MWT_DTYPE_Q8_0, 2, shape_q, k_q8, sizeof k_q8);
     check_quantization_report(f);
+    check_architecture(f);
     {
       const void* p = NULL;
       uint32_t v = 0;

@@ -1,17 +1,17 @@
 """Small random models of many transformers families, for the architecture-reconstruction tests
 (test_architecture.py; issue 12). Not a test module.
 
-Each family is a transformers config with small, mutually distinguishable sizes (hidden 64,
-2-3 layers, 4 heads, 2 kv heads where the family has GQA, intermediate 176, vocab 257,
-head_dim != hidden/heads where the family allows it). `build(name, root)` makes the model with a
-fixed seed, saves it with save_pretrained(safe_serialization=True), moves config.json out of
-the weights directory (the analysis must work from the weights alone) and, where gguf-py maps
-the architecture, writes a GGUF (arch_files.py) with gguf-py's GGUFWriter under gguf-py's TensorNameMap names,
-with the shape changes llama.cpp's converter makes (GPT-2 Conv1D weights transposed, MoE experts
-stacked into one 3-D tensor per projection, DeepSeek-V2 kv_b_proj split into k_b (transposed)
-and v_b, RoBERTa's position table without its padding_idx + 1 leading rows) and the hparam keys
-the converter writes. The expected values come from the config object and the torch model,
-never from mwt.
+Each family is a transformers config with small, mutually distinguishable sizes (hidden 64, 2-3
+layers, 4 heads, 2 kv heads where the family has GQA, intermediate 176, vocab 257, head_dim !=
+hidden/heads where the family allows it). `build(name, root)` makes the model with a fixed seed,
+saves it with save_pretrained(safe_serialization=True), moves config.json out of the weights
+directory (the analysis must work from the weights alone) and, where gguf-py maps the
+architecture, writes a GGUF (arch_files.py) with gguf-py's GGUFWriter under gguf-py's
+TensorNameMap names, with the shape changes llama.cpp's converter makes (GPT-2 Conv1D weights
+transposed, MoE experts stacked into one 3-D tensor per projection, DeepSeek-V2 kv_b_proj split
+into k_b (transposed) and v_b, RoBERTa's position table without its padding_idx + 1 leading
+rows) and the hparam keys the converter writes. The expected values come from the config object
+and the torch model, never from mwt.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@
 #include "analysis/architecture.hpp"
 
 #include <map>
+#include <set>
 
 #include "analysis/architecture_derive.hpp"
 
@@ -13,6 +14,31 @@ namespace {
 bool is_embedding_role(const Placed& p) {
   return p.block < 0 &&
          (p.role == "embed.tokens" || p.role == "embed.positions" || p.role == "embed.token_types");
+}
+
+// Layers of a component the name table does not place (vision towers, projectors): distinct
+// numbers right after a "layers." / "layer." / "blocks." / "blk." / "h." component.
+uint64_t count_layers(const WeightFile& file, const Model& model, const std::string& comp) {
+  std::set<uint64_t> seen;
+  for (size_t i = 0; i < file.tensors.size(); ++i) {
+    if (model.placed[i].component != comp) continue;
+    const std::string& n = file.tensors[i].name;
+    for (std::string_view key : {"layers.", "layer.", "blocks.", "blk.", "h."}) {
+      size_t at = 0;
+      while ((at = n.find(key, at)) != std::string::npos) {
+        const bool boundary = at == 0 || n[at - 1] == '.';
+        at += key.size();
+        uint64_t v = 0;
+        size_t digits = 0;
+        while (at + digits < n.size() && digits < 9 && n[at + digits] >= '0' &&
+               n[at + digits] <= '9')
+          v = v * 10 + static_cast<uint64_t>(n[at + digits++] - '0');
+        if (boundary && digits > 0 && at + digits < n.size() && n[at + digits] == '.')
+          seen.insert(v);
+      }
+    }
+  }
+  return seen.size();
 }
 
 void write_field(JsonOut& out, const char* key, const Value& v) {
@@ -117,9 +143,7 @@ std::string architecture_json(const WeightFile& file, const ArchitectureOptions&
     write_field(out, "experts_per_token", d.experts_per_token);
     write_field(out, "moe_intermediate_size", d.moe_intermediate_size);
     write_field(out, "shared_intermediate_size", d.shared_intermediate_size);
-    out.key("moe_layers").begin_array();
-    for (int64_t l : d.moe_layers) out.value(l);
-    out.end_array();
+    write_field(out, "moe_layers", d.moe_layers);
     out.end_object();
   } else {
     out.null();
@@ -151,6 +175,7 @@ std::string architecture_json(const WeightFile& file, const ArchitectureOptions&
         layers = it->second.blocks.size();
         if (auto h = d.hidden_size.as_int()) hidden = static_cast<uint64_t>(*h);
       }
+    if (comp == "vision_tower" || comp == "projector") layers = count_layers(file, model, comp);
     out.field("num_layers", layers);
     out.key("hidden_size");
     if (hidden)

@@ -9,96 +9,6 @@
 #include <numeric>
 
 namespace mwt::detail::analysis {
-namespace {
-
-constexpr uint64_t kFullCompare = uint64_t{64} << 20;  // bytes compared whole
-constexpr uint64_t kSampleChunks = 64, kSampleBytes = 65536;
-
-std::string S(uint64_t v) { return std::to_string(v); }
-
-struct Deriver {
-  const WeightFile& file;
-  const Model& model;
-  const StatedValues& sv;
-  Derived d;
-  const PartInfo* main = nullptr;  // the decoder (or the encoder of an encoder-only model)
-  const PartInfo* top = nullptr;   // part "" (shared embeddings, lm_head)
-  uint64_t hidden = 0;
-
-  std::vector<Stated> stated(const std::string& field) const {
-    auto it = sv.by_field.find(field);
-    return it == sv.by_field.end() ? std::vector<Stated>{} : it->second;
-  }
-
-  // Attaches the stated values; a shapes value is compared with each, anything weaker is
-  // replaced by the first stated value.
-  void resolve(Value& v, const std::string& field) {
-    v.stated = stated(field);
-    if (v.source == Source::SHAPES) {
-      for (const Stated& s : v.stated)
-        if (v.value && !(s.value == *v.value) && comparable(*v.value, s.value))
-          d.disagreements.push_back({field, *v.value, s});
-      return;
-    }
-    if (v.stated.empty()) return;
-    const Stated& s = v.stated.front();
-    const Source src = s.source == "config.json" ? Source::CONFIG : Source::METADATA;
-    std::string how = "stated by " + s.source + " " + s.key;
-    if (v.source == Source::INFERRED && v.value && !(*v.value == s.value))
-      how += " (the weights alone suggest " + scalar_text(*v.value) + ": " + v.how + ")";
-    v.candidates.clear();
-    v.set(s.value, src, how);
-  }
-  static bool comparable(const Scalar& a, const Scalar& b) { return a.index() == b.index(); }
-
-  const RoleTensor* role(const BlockInfo& b, const char* r) const {
-    auto it = b.roles.find(r);
-    return it == b.roles.end() ? nullptr : &it->second;
-  }
-  const RoleTensor* any_block_role(const char* r) const {
-    if (!main) return nullptr;
-    for (const auto& [i, b] : main->blocks)
-      if (const RoleTensor* t = role(b, r); t && t->tensor >= 0) return t;
-    return nullptr;
-  }
-  bool any_bias(std::initializer_list<const char*> roles) const {
-    if (!main) return false;
-    for (const auto& [i, b] : main->blocks)
-      for (const char* r : roles)
-        if (const RoleTensor* t = role(b, r); t && t->bias) return true;
-    return false;
-  }
-  bool any_role(const char* r) const {
-    if (!main) return false;
-    for (const auto& [i, b] : main->blocks)
-      if (b.roles.count(r)) return true;
-    return false;
-  }
-  // The dimension of a 2-D weight that is not the hidden size (either orientation: GPT-2's
-  // Conv1D stores [in, out]); `fallback` indexes the shape when neither is hidden.
-  uint64_t other_dim(const RoleTensor* t, size_t fallback) const {
-    if (!t || t->shape.size() != 2) return 0;
-    if (t->shape[1] == hidden && t->shape[0] != hidden) return t->shape[0];
-    if (t->shape[0] == hidden && t->shape[1] != hidden) return t->shape[1];
-    return t->shape[fallback];
-  }
-  const RoleTensor* top_role(const char* r) const {
-    for (const PartInfo* p : {top, main})
-      if (p)
-        if (const RoleTensor* t = p->top_role(r); t && t->tensor >= 0) return t;
-    return nullptr;
-  }
-
-  void run();
-  void family();
-  void widths();
-  void attention();
-  void mlp();
-  void moe();
-  void flags();
-  void positions();
-  void tied();
-};
 
 void Deriver::family() {
   Value& v = d.family;
@@ -193,6 +103,8 @@ void Deriver::attention() {
   const RoleTensor* q_a = any_block_role("attn.q_a");
   const RoleTensor* kv_b = any_block_role("attn.kv_b");
   const RoleTensor* rel = any_block_role("attn.rel_bias");
+  const RoleTensor* k_b = any_block_role("attn.k_b");
+  const RoleTensor* v_b = any_block_role("attn.v_b");
   const uint64_t o_in = other_dim(o, 1);
   uint64_t q_out = q ? other_dim(q, 0) : 0;
   uint64_t k_out = k ? other_dim(k, 0) : 0;
@@ -207,13 +119,7 @@ void Deriver::attention() {
     const uint64_t kva = other_dim(kv_a, 0), kvb = kv_b->shape[0];
     const uint64_t qo = q_b ? q_b->shape[0] : q_out;
     d.kv_lora_rank.set(static_cast<int64_t>(kv_lora), Source::SHAPES, "length of kv_a_norm");
-    if (q_a) {
-      d.q_lora_rank.set(static_cast<int64_t>(other_dim(q_a, 0)), Source::SHAPES,
-                        "output rows of attn.q_a");
-    } else {
-      d.q_lora_rank.set(Scalar(int64_t{0}), Source::SHAPES, "no attn.q_a: queries are full rank");
-      d.q_lora_rank.value.reset();
-    }
+    mla_q_lora(q_a);
     if (kva > kv_lora) {
       const uint64_t rope = kva - kv_lora;
       d.qk_rope_head_dim.set(static_cast<int64_t>(rope), Source::SHAPES,
@@ -222,9 +128,7 @@ void Deriver::attention() {
         const uint64_t h = (qo + o_in - kvb) / rope;
         if (h > 0 && o_in % h == 0 && (kvb - o_in) % h == 0 && kvb > o_in) {
           heads = h;
-          kv = h;
           const uint64_t v = o_in / h, nope = (kvb - o_in) / h;
-          hd = nope + rope;
           d.v_head_dim.set(static_cast<int64_t>(v), Source::SHAPES, "attn.o columns / heads");
           d.qk_nope_head_dim.set(static_cast<int64_t>(nope), Source::SHAPES,
                                  "(attn.kv_b rows - attn.o columns) / heads");
@@ -240,8 +144,25 @@ void Deriver::attention() {
     heads = rel->shape[1];
     hd = q_out / heads;
     how = "columns of the relative attention bias (one per head)";
+  } else if (kv_a && kv_a_norm && k_b && v_b && k_b->shape.size() == 3 && v_b->shape.size() == 3 &&
+             kv_a_norm->shape.size() == 1) {
+    // MLA as llama.cpp's converter writes it: kv_b split into k_b [H, kv_lora, nope] and
+    // v_b [H, v, kv_lora].
+    d.mla = true;
+    const uint64_t kv_lora = kv_a_norm->shape[0], kva = other_dim(kv_a, 0);
+    d.kv_lora_rank.set(static_cast<int64_t>(kv_lora), Source::SHAPES, "length of kv_a_norm");
+    mla_q_lora(q_a);
+    if (kva > kv_lora)
+      d.qk_rope_head_dim.set(static_cast<int64_t>(kva - kv_lora), Source::SHAPES,
+                             "rows of attn.kv_a minus kv_lora_rank");
+    heads = k_b->shape[0];
+    d.qk_nope_head_dim.set(static_cast<int64_t>(k_b->shape[2]), Source::SHAPES,
+                           "last dimension of attn.k_b [heads, kv_lora, nope]");
+    d.v_head_dim.set(static_cast<int64_t>(v_b->shape[1]), Source::SHAPES,
+                     "middle dimension of attn.v_b [heads, v, kv_lora]");
+    how = "leading dimension of attn.k_b [heads, kv_lora, nope]";
   } else if (qkv && model.family && std::strcmp(model.family->name, "falcon") == 0 && o_in > 0 &&
-             !any_role("mlp_norm")) {
+             !(any_role("mlp_norm") && any_role("attn_norm"))) {
     // Falcon's fused QKV without the two-norm block: multi-query (hidden + 2 * head_dim rows)
     // or multi-head (3 * hidden rows).
     const uint64_t rows = other_dim(qkv, 0);
@@ -259,6 +180,15 @@ void Deriver::attention() {
   }
   if (q_out == 0 && o_in > 0) q_out = o_in;
 
+  if (d.mla && heads > 0) {
+    // MLA heads have no single head_dim (q/k heads are nope + rope wide, v heads v_head_dim)
+    // and no kv heads of their own: both come from stated values if at all.
+    d.num_heads.set(static_cast<int64_t>(heads), Source::SHAPES, how);
+    d.head_dim.how = "MLA: query/key heads are qk_nope + qk_rope wide, value heads v_head_dim";
+    d.num_kv_heads.how = "MLA: keys and values come from one shared compressed KV";
+    q_out = 0;  // the widths below do not describe MLA heads
+    k_out = 0;
+  }
   if (hd > 0) {
     if (heads == 0 && q_out % hd == 0) heads = q_out / hd;
     if (kv == 0 && k_out > 0 && k_out % hd == 0) kv = k_out / hd;
@@ -302,21 +232,40 @@ void Deriver::attention() {
     set_derived(d.num_kv_heads, static_cast<uint64_t>(*d.num_heads.as_int()), d.num_heads,
                 "no separate key projection: as many kv heads as heads");
 
+  // A family whose rotary embedding covers the whole head states head_dim as its rotary width
+  // (GGUF rope.dimension_count).
+  if (d.head_dim.source == Source::UNDETERMINED && q_out > 0 && model.family &&
+      std::strcmp(model.family->defaults.position, "rotary") == 0)
+    for (const Stated& st : stated("rotary_dim"))
+      if (const auto* r = std::get_if<int64_t>(&st.value); r && *r > 0 &&
+                                                           q_out % static_cast<uint64_t>(*r) == 0 &&
+                                                           k_out % static_cast<uint64_t>(*r) == 0) {
+        const auto rd = static_cast<uint64_t>(*r);
+        const Source src = st.source == "config.json" ? Source::CONFIG : Source::METADATA;
+        d.head_dim.set(*r, src, "the family rotates whole heads: head_dim = " + st.key);
+        if (d.num_heads.source == Source::UNDETERMINED)
+          d.num_heads.set(static_cast<int64_t>(q_out / rd), src,
+                          "query width " + S(q_out) + " / head_dim from " + st.key);
+        if (d.num_kv_heads.source == Source::UNDETERMINED && k_out > 0)
+          d.num_kv_heads.set(static_cast<int64_t>(k_out / rd), src,
+                             "key width " + S(k_out) + " / head_dim from " + st.key);
+        break;
+      }
+
   // Nothing stated: the family's usual head size, when it fits the widths.
   if (d.head_dim.source == Source::UNDETERMINED && q_out > 0) {
     const uint64_t g = k_out > 0 ? std::gcd(q_out, k_out) : q_out;
-    std::vector<uint64_t> fits;
-    for (uint64_t c : {64, 80, 96, 128, 256})
-      if (g % c == 0) fits.push_back(c);
-    const bool none = fits.empty();
-    for (uint64_t c = 8; none && c <= g && c <= 32; c *= 2)  // small test models
+    std::vector<uint64_t> fits;  // multiples of 8 that divide both widths
+    for (uint64_t c = 8; c <= 256 && c <= g; c += 8)
       if (g % c == 0) fits.push_back(c);
     const uint64_t usual = model.family ? model.family->defaults.head_dim : 0;
     uint64_t pick = 0;
     if (usual && g % usual == 0)
       pick = usual;
     else if (!fits.empty())
-      pick = std::find(fits.begin(), fits.end(), 128) != fits.end() ? 128 : fits.back();
+      pick = std::find(fits.begin(), fits.end(), 128) != fits.end()  ? 128
+             : std::find(fits.begin(), fits.end(), 64) != fits.end() ? 64
+                                                                     : fits.back();
     if (pick) {
       const std::string why =
           "the weights do not show head_dim; " + S(pick) +
@@ -351,263 +300,6 @@ void Deriver::attention() {
   }
 }
 
-void Deriver::mlp() {
-  // Per block: the dense MLP's width from up (or half the fused gate_up) else down's input.
-  std::vector<int64_t> widths;
-  bool varies = false;
-  if (main)
-    for (const auto& [i, b] : main->blocks) {
-      uint64_t w = 0;
-      if (const RoleTensor* up = role(b, "mlp.up"); up && up->tensor >= 0)
-        w = other_dim(up, 0);
-      else if (const RoleTensor* gu = role(b, "mlp.gate_up"); gu && gu->tensor >= 0)
-        w = other_dim(gu, 0) / 2;
-      else if (const RoleTensor* dn = role(b, "mlp.down"); dn && dn->tensor >= 0)
-        w = other_dim(dn, 1);
-      if (w == 0) continue;
-      if (!widths.empty() && widths.back() != static_cast<int64_t>(w)) varies = true;
-      widths.push_back(static_cast<int64_t>(w));
-    }
-  if (!widths.empty()) {
-    const bool fused = any_block_role("mlp.gate_up") && !any_block_role("mlp.up");
-    const std::string how = fused ? "half the rows of the fused gate_up projection"
-                                  : "output width of the MLP up projection";
-    if (varies)
-      d.intermediate_size.set(widths, Source::SHAPES, how + ", per layer with a dense MLP");
-    else
-      d.intermediate_size.set(widths.front(), Source::SHAPES, how);
-  } else {
-    d.intermediate_size.how = "no dense MLP tensors found";
-  }
-  // Mixtral's intermediate_size is the width of its experts (it has no dense MLP).
-  if (widths.empty() && model.family && std::strcmp(model.family->name, "mixtral") == 0)
-    if (const RoleTensor* up = any_block_role("moe.experts.E.up"))
-      d.intermediate_size.set(static_cast<int64_t>(other_dim(up, 0)), Source::SHAPES,
-                              "Mixtral's experts are intermediate_size wide: an expert's up "
-                              "projection");
-  if (widths.empty() && model.family && std::strcmp(model.family->name, "mixtral") == 0 &&
-      d.intermediate_size.source == Source::UNDETERMINED)
-    if (const RoleTensor* gu = any_block_role("moe.experts.gate_up"); gu && gu->shape.size() == 3)
-      d.intermediate_size.set(static_cast<int64_t>(gu->shape[1] / 2), Source::SHAPES,
-                              "Mixtral's experts are intermediate_size wide: half the stacked "
-                              "gate_up rows");
-  resolve(d.intermediate_size, "intermediate_size");
-  d.gated_mlp.set(any_block_role("mlp.gate") || any_block_role("mlp.gate_up") ||
-                      any_role("moe.experts.E.gate") || any_role("moe.experts.gate") ||
-                      any_role("moe.experts.gate_up"),
-                  Source::SHAPES, "a gate projection beside the up projection");
-  if (!any_role("mlp.up") && !any_role("mlp.gate_up") && !any_role("mlp.down") &&
-      !any_role("moe.router"))
-    d.gated_mlp = Value{};
-}
-
-void Deriver::moe() {
-  if (!main) return;
-  uint64_t experts = 0, moe_ff = 0, shared_ff = 0;
-  bool shared = false;
-  std::string how_e, how_ff;
-  for (const auto& [i, b] : main->blocks) {
-    uint64_t e = 0;
-    if (!b.experts.empty()) {
-      e = b.experts.size();
-      how_e = "distinct expert numbers in a layer";
-    }
-    for (const char* r :
-         {"moe.experts.gate_up", "moe.experts.up", "moe.experts.gate", "moe.experts.down"})
-      if (const RoleTensor* t = role(b, r); t && t->shape.size() == 3) {
-        e = t->shape[0];
-        how_e = "leading dimension of the stacked expert tensors";
-        if (moe_ff == 0) {
-          const bool down = std::strcmp(r, "moe.experts.down") == 0;
-          const bool fused = std::strcmp(r, "moe.experts.gate_up") == 0;
-          moe_ff = down ? (t->shape[1] == hidden ? t->shape[2] : t->shape[1])
-                        : (t->shape[2] == hidden ? t->shape[1] : t->shape[2]) / (fused ? 2 : 1);
-          how_ff = "the expert width of the stacked expert tensors";
-        }
-      }
-    if (const RoleTensor* t = role(b, "moe.router"); t && e == 0 && t->shape.size() == 2) {
-      e = other_dim(t, 0);
-      how_e = "rows of the router";
-    }
-    if (moe_ff == 0)
-      if (const RoleTensor* t = role(b, "moe.experts.E.up"); t && t->shape.size() == 2) {
-        moe_ff = other_dim(t, 0);
-        how_ff = "output width of an expert's up projection";
-      }
-    if (const RoleTensor* t = role(b, "moe.shared.up"); t && t->shape.size() == 2) {
-      shared = true;
-      shared_ff = other_dim(t, 0);
-    }
-    if (e > 0) {
-      d.moe_layers.push_back(i);
-      experts = std::max(experts, e);
-    }
-  }
-  if (experts == 0) return;
-  d.moe = true;
-  d.num_experts.set(static_cast<int64_t>(experts), Source::SHAPES, how_e);
-  if (moe_ff) d.moe_intermediate_size.set(static_cast<int64_t>(moe_ff), Source::SHAPES, how_ff);
-  if (shared) {
-    d.shared_intermediate_size.set(static_cast<int64_t>(shared_ff), Source::SHAPES,
-                                   "output width of the shared expert's up projection");
-    if (any_role("moe.shared_gate")) {
-      d.num_shared_experts.set(int64_t{1}, Source::SHAPES,
-                               "one shared expert MLP with its own gate");
-    } else if (moe_ff > 0 && shared_ff % moe_ff == 0) {
-      d.num_shared_experts.set(static_cast<int64_t>(shared_ff / moe_ff), Source::SHAPES,
-                               "shared MLP width / expert width (shared experts are one MLP)");
-    }
-  } else {
-    d.num_shared_experts.set(int64_t{0}, Source::SHAPES, "no shared expert tensors");
-  }
-  d.experts_per_token.how = "not in the shapes and not stated";
-  resolve(d.num_experts, "moe.num_experts");
-  resolve(d.num_shared_experts, "moe.num_shared_experts");
-  resolve(d.experts_per_token, "moe.experts_per_token");
-  resolve(d.moe_intermediate_size, "moe.moe_intermediate_size");
-  resolve(d.shared_intermediate_size, "moe.shared_intermediate_size");
-}
-
-void Deriver::flags() {
-  const bool attn = any_role("attn.q") || any_role("attn.qkv") || any_role("attn.kv_a");
-  if (attn) {
-    d.attention_bias.set(
-        any_bias({"attn.q", "attn.k", "attn.v", "attn.qkv", "attn.q_b", "attn.kv_a"}),
-        Source::SHAPES, "bias tensors beside the query/key/value weights");
-    d.fused_qkv.set(any_role("attn.qkv"), Source::SHAPES, "one fused query-key-value tensor");
-    d.qk_norm.set(any_role("attn.q_norm") || any_role("attn.k_norm"), Source::SHAPES,
-                  "q_norm / k_norm weights in the attention");
-  }
-  if (any_role("mlp.up") || any_role("mlp.gate_up") || any_role("mlp.down"))
-    d.mlp_bias.set(any_bias({"mlp.up", "mlp.down", "mlp.gate", "mlp.gate_up"}), Source::SHAPES,
-                   "bias tensors beside the MLP weights");
-  resolve(d.attention_bias, "attention_bias");
-  resolve(d.mlp_bias, "mlp_bias");
-
-  // Norms: a LayerNorm has a bias, an RMSNorm none.
-  bool norm_seen = false, norm_bias = false;
-  if (main)
-    for (const auto& [i, b] : main->blocks)
-      for (const auto& [r, t] : b.roles)
-        if (r.size() >= 4 && r.compare(r.size() - 4, 4, "norm") == 0 && r != "attn.q_norm" &&
-            r != "attn.k_norm" && r.find("_a_norm") == std::string::npos) {
-          norm_seen = true;
-          norm_bias = norm_bias || t.bias;
-        }
-  const char* fam_norm = model.family ? model.family->defaults.norm : "rmsnorm";
-  if (norm_bias) {
-    d.norm.set(std::string("layernorm"), Source::SHAPES, "the norm weights have biases");
-  } else if (norm_seen) {
-    d.norm.set(std::string(std::strcmp(fam_norm, "layernorm") == 0 ? "layernorm" : "rmsnorm"),
-               Source::INFERRED,
-               std::string("the norm weights have no bias (RMSNorm, or LayerNorm without bias); "
-                           "the family uses ") +
-                   fam_norm);
-  }
-  resolve(d.norm, "norm");
-
-  std::string act = model.family ? model.family->defaults.activation : "";
-  if (!act.empty())
-    d.activation.set(act, Source::INFERRED,
-                     "the weights do not show the activation; the family uses " + act);
-  else
-    d.activation.how = "the weights do not show the activation";
-  resolve(d.activation, "activation");
-}
-
-void Deriver::positions() {
-  const RoleTensor* pos = top_role("embed.positions");
-  if (!pos && main) pos = main->top_role("embed.positions");
-  const uint32_t offset = model.family ? model.family->defaults.position_offset : 0;
-  if (pos && pos->shape.size() == 2 && pos->shape[0] > offset) {
-    d.position.set(std::string("learned"), Source::SHAPES, "a learned position embedding");
-    d.max_position_embeddings.set(
-        static_cast<int64_t>(pos->shape[0] - offset), Source::SHAPES,
-        offset ? "rows of the position embedding minus the family's offset of " + S(offset)
-               : std::string("rows of the position embedding"));
-  } else if (any_block_role("attn.rel_bias")) {
-    d.position.set(std::string("relative_bias"), Source::SHAPES, "relative attention bias tensors");
-  } else if (d.mla) {
-    d.position.set(std::string("rotary"), Source::SHAPES, "MLA's kv_a carries a rotary key part");
-    d.rotary_dim = d.qk_rope_head_dim;
-  } else if (model.family) {
-    const std::string p = model.family->defaults.position;
-    d.position.set(p, Source::INFERRED, "no position tensors; the family uses " + p + " positions");
-  }
-  if (d.max_position_embeddings.source == Source::UNDETERMINED)
-    d.max_position_embeddings.how = "no learned position table and no stated value";
-  resolve(d.max_position_embeddings, "max_position_embeddings");
-  if (d.position.source == Source::INFERRED) {
-    const auto st = stated("position");
-    if (!st.empty()) resolve(d.position, "position");
-  }
-
-  const auto hd = d.head_dim.as_int();
-  if (d.rotary_dim.source == Source::UNDETERMINED) {
-    const auto pct = stated("rotary_percent");
-    if (!pct.empty() && hd) {
-      const int64_t p = std::get<int64_t>(pct.front().value);
-      d.rotary_dim.set(*hd * p / 100, Source::CONFIG,
-                       "head_dim x " + pct.front().key + " (" + std::to_string(p) + "%)");
-    }
-  }
-  if (d.rotary_dim.source != Source::SHAPES) {
-    resolve(d.rotary_dim, "rotary_dim");
-  }
-  const auto pv = d.position.value;
-  const bool rotary =
-      pv && (*pv == Scalar(std::string("rotary")) || *pv == Scalar(std::string("partial_rotary")));
-  if (rotary && d.rotary_dim.source == Source::UNDETERMINED && hd &&
-      *pv == Scalar(std::string("rotary")))
-    d.rotary_dim.set(*hd, d.head_dim.source == Source::SHAPES ? Source::INFERRED : Source::INFERRED,
-                     "full rotary embedding: rotary_dim = head_dim");
-  if (const auto r = d.rotary_dim.as_int();
-      r && hd && rotary && *r < *hd && d.position.source != Source::SHAPES)
-    d.position.set(std::string("partial_rotary"), d.rotary_dim.source,
-                   "rotary_dim " + std::to_string(*r) + " < head_dim " + std::to_string(*hd));
-  if (d.rotary_dim.source == Source::UNDETERMINED && d.rotary_dim.how.empty())
-    d.rotary_dim.how =
-        rotary ? "partial rotary width is not in the shapes and not stated" : "no rotary embedding";
-}
-
-bool same_bytes(const WeightFile& f, const TensorInfo& a, const TensorInfo& b) {
-  if (a.dtype != b.dtype || a.shape != b.shape || a.nbytes != b.nbytes) return false;
-  const uint8_t* pa = tensor_bytes(f, a, a.nbytes);
-  const uint8_t* pb = tensor_bytes(f, b, b.nbytes);
-  if (!pa || !pb) return false;
-  if (pa == pb) return true;
-  if (a.nbytes <= kFullCompare) return std::memcmp(pa, pb, a.nbytes) == 0;
-  const uint64_t step = a.nbytes / kSampleChunks;
-  for (uint64_t c = 0; c < kSampleChunks; ++c) {
-    const uint64_t at = c * step;
-    if (std::memcmp(pa + at, pb + at, std::min(kSampleBytes, a.nbytes - at)) != 0) return false;
-  }
-  return true;
-}
-
-void Deriver::tied() {
-  const RoleTensor* emb = top_role("embed.tokens");
-  const RoleTensor* head = top_role("lm_head");
-  if (!emb) return;
-  if (!head) {
-    d.tied_embeddings.set(true, Source::SHAPES,
-                          "no lm_head tensor: the output projection reuses the token embedding");
-  } else if (same_bytes(file, file.tensors[static_cast<size_t>(emb->tensor)],
-                        file.tensors[static_cast<size_t>(head->tensor)])) {
-    d.lm_head_same_data = true;
-    d.tied_embeddings.set(true, Source::SHAPES,
-                          "lm_head holds the same data as the token embedding");
-    d.notes.push_back("lm_head and the token embedding hold the same data; counted once");
-  } else {
-    d.tied_embeddings.set(false, Source::SHAPES, "lm_head differs from the token embedding");
-    if (model.naming == Naming::GGUF)
-      d.notes.push_back(
-          "llama.cpp's converter may write output.weight for a model whose "
-          "embeddings are tied; a stated tie_word_embeddings is the better source");
-  }
-  resolve(d.tied_embeddings, "tied_embeddings");
-}
-
 void Deriver::run() {
   if (model.family) d.kind = model.family->kind;
   auto part = [&](const char* p) -> const PartInfo* {
@@ -635,9 +327,39 @@ void Deriver::run() {
                       "); counted, not interpreted");
   }
   for (const std::string& n : sv.notes) d.notes.push_back(n);
+  // Every reported value says how it was reached.
+  for (Value* v : {&d.family,
+                   &d.num_layers,
+                   &d.hidden_size,
+                   &d.num_heads,
+                   &d.num_kv_heads,
+                   &d.head_dim,
+                   &d.intermediate_size,
+                   &d.vocab_size,
+                   &d.max_position_embeddings,
+                   &d.activation,
+                   &d.gated_mlp,
+                   &d.norm,
+                   &d.qk_norm,
+                   &d.position,
+                   &d.rotary_dim,
+                   &d.tied_embeddings,
+                   &d.attention_bias,
+                   &d.mlp_bias,
+                   &d.fused_qkv,
+                   &d.num_experts,
+                   &d.num_shared_experts,
+                   &d.experts_per_token,
+                   &d.moe_intermediate_size,
+                   &d.shared_intermediate_size,
+                   &d.moe_layers,
+                   &d.q_lora_rank,
+                   &d.kv_lora_rank,
+                   &d.qk_rope_head_dim,
+                   &d.qk_nope_head_dim,
+                   &d.v_head_dim})
+    if (v->how.empty()) v->how = v->value ? "stated" : "no tensor shows it and no value is stated";
 }
-
-}  // namespace
 
 Derived derive(const WeightFile& file, const Model& model, const StatedValues& sv) {
   Deriver r{file, model, sv, {}};

@@ -91,16 +91,8 @@ struct Candidate {
   std::string component;
 };
 
-// Matches the name, also with the prefix a bare base model's checkpoint leaves out.
 std::optional<NameMatch> match_lm(const Family& f, const std::string& name, Naming naming) {
-  if (auto m = match_name(f, name, naming)) return m;
-  if (naming != Naming::HF) return std::nullopt;
-  for (std::string_view p : {"model.", "transformer."}) {
-    std::string full(p);
-    full.append(name);
-    if (auto m = match_name(f, full, naming)) return m;
-  }
-  return std::nullopt;
+  return match_loose(f, name, naming);
 }
 
 }  // namespace

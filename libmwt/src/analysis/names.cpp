@@ -128,9 +128,25 @@ std::optional<NameMatch> match_name(const Family& f, std::string_view name, Nami
   return best;
 }
 
+std::optional<NameMatch> match_loose(const Family& f, std::string_view name, Naming from) {
+  if (auto m = match_name(f, name, from)) return m;
+  if (from != Naming::HF) return std::nullopt;
+  // A base model saved on its own leaves out its task model's prefix ("model.", "transformer."),
+  // and a task model adds one to a base model's names ("bert.").
+  for (std::string_view p : {"model.", "transformer."}) {
+    std::string full(p);
+    full.append(name);
+    if (auto m = match_name(f, full, from)) return m;
+  }
+  for (std::string_view p : {"bert.", "roberta."})
+    if (name.substr(0, p.size()) == p)
+      if (auto m = match_name(f, name.substr(p.size()), from)) return m;
+  return std::nullopt;
+}
+
 std::optional<NameMatch> match_any(const Family& f, std::string_view name) {
   for (Naming n : {Naming::HF, Naming::GGUF, Naming::CANONICAL})
-    if (auto m = match_name(f, name, n)) return m;
+    if (auto m = match_loose(f, name, n)) return m;
   return std::nullopt;
 }
 

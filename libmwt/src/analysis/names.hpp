@@ -74,7 +74,10 @@ struct NameMatch {
 
 // Matches `name` in naming `from` against the family's rows; the longest module pattern wins.
 std::optional<NameMatch> match_name(const Family& f, std::string_view name, Naming from);
-// The same in whichever naming matches (HF, then GGUF, then canonical).
+// match_name, also with the task-model prefix a transformers checkpoint adds or leaves out
+// ("model.", "transformer." added; "bert.", "roberta." removed) for HF names.
+std::optional<NameMatch> match_loose(const Family& f, std::string_view name, Naming from);
+// match_loose in whichever naming matches (HF, then GGUF, then canonical).
 std::optional<NameMatch> match_any(const Family& f, std::string_view name);
 // The name of a match in naming `to`; nullopt when that naming has no name for the role.
 std::optional<std::string> render_name(const NameMatch& m, Naming to);

@@ -189,10 +189,12 @@ constexpr NameRow kGptNeox[] = {{"embed.tokens", "gpt_neox.embed_in", "token_emb
       {"final_norm", "transformer.ln_f", "output_norm"}, {               \
     "lm_head", "lm_head", "output"                                       \
   }
-constexpr NameRow kFalcon[] = {BLOOM_LIKE_BLOCK,
-                               // The parallel-attention block of the larger models: two norms.
+// Falcon's larger models have two norms per block (ln_attn, ln_mlp), which the converter writes
+// as attn_norm_2 and attn_norm; the 7B model's one norm (input_layernorm) is attn_norm too. The
+// ln_mlp row comes first, so a GGUF attn_norm maps back to it.
+constexpr NameRow kFalcon[] = {{C "mlp_norm", TH "ln_mlp", G "attn_norm"},
                                {C "attn_norm", TH "ln_attn", G "attn_norm_2"},
-                               {C "mlp_norm", TH "ln_mlp", ""},
+                               BLOOM_LIKE_BLOCK,
                                {C "mlp_norm", TH "post_attention_layernorm", G "ffn_norm"}};
 constexpr NameRow kBloom[] = {
     BLOOM_LIKE_BLOCK,
@@ -216,8 +218,9 @@ constexpr NameRow kOpt[] = {{"embed.tokens", "model.decoder.embed_tokens", ""},
 
 // ------------------------------------------------------------------ encoders
 
-// BERT-style post-norm encoders: the attention and MLP norms follow their sublayers. llama.cpp's
-// converter drops the model prefix ("bert.", "roberta.").
+// BERT-style post-norm encoders: the attention and MLP norms follow their sublayers. The rows
+// hold the base model's names (BertModel), as llama.cpp's converter reads them; a task model's
+// "bert." / "roberta." prefix is matched loosely (names.cpp).
 #define BERT_ROWS(P)                                                                           \
   {"embed.tokens", P "embeddings.word_embeddings", "token_embd"},                              \
       {"embed.positions", P "embeddings.position_embeddings", "position_embd"},                \
@@ -233,12 +236,12 @@ constexpr NameRow kOpt[] = {{"embed.tokens", "model.decoder.embed_tokens", ""},
       {C "mlp_norm", P "encoder.layer.{N}.output.LayerNorm", G "layer_output_norm"}, {         \
     "pooler", P "pooler.dense", ""                                                             \
   }
-constexpr NameRow kBert[] = {BERT_ROWS("bert."),
+constexpr NameRow kBert[] = {BERT_ROWS(""),
                              {"lm_head.transform", "cls.predictions.transform.dense", ""},
                              {"lm_head.norm", "cls.predictions.transform.LayerNorm", ""},
                              {"lm_head", "cls.predictions.decoder", ""},
                              {"lm_head.bias", "cls.predictions.bias", "", kExact}};
-constexpr NameRow kRoberta[] = {BERT_ROWS("roberta."),
+constexpr NameRow kRoberta[] = {BERT_ROWS(""),
                                 {"lm_head.transform", "lm_head.dense", ""},
                                 {"lm_head.norm", "lm_head.layer_norm", ""},
                                 {"lm_head", "lm_head.decoder", ""},
@@ -264,9 +267,10 @@ constexpr NameRow kT5[] = {
     {EC "attn.o", EB "0.SelfAttention.o", "enc.blk.{N}.attn_o"},
     {EC "attn.rel_bias", EB "0.SelfAttention.relative_attention_bias", "enc.blk.{N}.attn_rel_b"},
     {EC "mlp_norm", EB "1.layer_norm", "enc.blk.{N}.ffn_norm"},
-    {EC "mlp.up", EB "1.DenseReluDense.wi", "enc.blk.{N}.ffn_up"},
     {EC "mlp.gate", EB "1.DenseReluDense.wi_0", "enc.blk.{N}.ffn_gate"},
     {EC "mlp.up", EB "1.DenseReluDense.wi_1", "enc.blk.{N}.ffn_up"},
+    // T5 v1.0 has one input projection (wi); v1.1 a gated pair, which a GGUF ffn_up maps to.
+    {EC "mlp.up", EB "1.DenseReluDense.wi", "enc.blk.{N}.ffn_up"},
     {EC "mlp.down", EB "1.DenseReluDense.wo", "enc.blk.{N}.ffn_down"},
     {DC "attn_norm", DB "0.layer_norm", "dec.blk.{N}.attn_norm"},
     {DC "attn.q", DB "0.SelfAttention.q", "dec.blk.{N}.attn_q"},
@@ -282,9 +286,10 @@ constexpr NameRow kT5[] = {
     {DC "cross_attn.rel_bias", DB "1.EncDecAttention.relative_attention_bias",
      "dec.blk.{N}.cross_attn_rel_b"},
     {DC "mlp_norm", DB "2.layer_norm", "dec.blk.{N}.ffn_norm"},
-    {DC "mlp.up", DB "2.DenseReluDense.wi", "dec.blk.{N}.ffn_up"},
     {DC "mlp.gate", DB "2.DenseReluDense.wi_0", "dec.blk.{N}.ffn_gate"},
     {DC "mlp.up", DB "2.DenseReluDense.wi_1", "dec.blk.{N}.ffn_up"},
+    // T5 v1.0 has one input projection (wi); v1.1 a gated pair, which a GGUF ffn_up maps to.
+    {DC "mlp.up", DB "2.DenseReluDense.wi", "dec.blk.{N}.ffn_up"},
     {DC "mlp.down", DB "2.DenseReluDense.wo", "dec.blk.{N}.ffn_down"}};
 
 // BART and Whisper: post-norm (BART) / pre-norm (Whisper) layers with the same module names.
