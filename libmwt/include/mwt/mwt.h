@@ -577,6 +577,8 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_plan_quantization(const mwt_file* fil
 
 /* The writer calls (mwt_writer_*) live in mwt_writer.h, part of this header. */
 #include "mwt_writer.h" /* IWYU pragma: export */
+/* The integrity pass (mwt_file_stats) lives in mwt_stats.h, part of this header. */
+#include "mwt_stats.h" /* IWYU pragma: export */
 
 #ifdef __cplusplus
 } /* extern "C" */
