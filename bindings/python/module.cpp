@@ -11,4 +11,5 @@ PYBIND11_MODULE(_native, m) {
   mwt_py::register_writer(m);
   mwt_py::register_convert(m);
   mwt_py::register_quant(m);
+  mwt_py::register_stats(m);
 }

@@ -17,6 +17,7 @@ from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.o
 from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quantize
 from ._quantize_file import QUANTIZE_FILE_TYPES, QuantizeResult, quantize_file
 from ._save import RawTensor, save_gguf, save_safetensors
+from ._stats import Issue, ScaleCheck, TensorStats, ValidationReport, validate
 
 __version__: str = _native.version_string()
 
@@ -48,5 +49,10 @@ __all__ = [
     "quantize_file",
     "QuantizeResult",
     "QUANTIZE_FILE_TYPES",
+    "validate",
+    "ValidationReport",
+    "TensorStats",
+    "ScaleCheck",
+    "Issue",
 ]
 __all__ += _errors.__all__
