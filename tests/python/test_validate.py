@@ -228,3 +228,41 @@ def test_inspect_stats(files, capsys):
     r = json.loads(capsys.readouterr().out)
     assert [t["name"] for t in r["stats"]["tensors"]] == [t["name"] for t in r["tensors"]]
     assert r["stats"]["errors"] == 1
+
+
+def test_random_block_bytes_of_every_type(tmp_path):
+    """Hostile block data (random bytes: any scale, NaN and Inf scales included) of every GGUF
+    block type mwt decodes: the pass completes and its counts, min and max match numpy over
+    mwt.dequantize's values."""
+    rng = np.random.default_rng(99)
+    tensors = {}
+    for name in ("Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K",
+                 "IQ4_NL", "IQ4_XS", "MXFP4", "NVFP4", "TQ1_0", "TQ2_0", "IQ2_XXS", "IQ2_XS",
+                 "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"):
+        info = mwt.dtype_info(name)
+        blocks = 24
+        raw = rng.integers(0, 256, size=blocks * info.type_size, dtype=np.uint8).tobytes()
+        tensors[name.lower()] = mwt.RawTensor(name, (blocks * info.block_size,), raw)
+    path = str(tmp_path / "random.gguf")
+    mwt.save_gguf(path, tensors)
+    with mwt.open(path) as wf:
+        report = wf.stats()
+        for name, st in report.tensors.items():
+            v = wf.tensors[name].dequantize().astype(np.float64)
+            fin = v[np.isfinite(v)]
+            assert (st.nan, st.inf) == (int(np.isnan(v).sum()), int(np.isinf(v).sum())), name
+            assert st.count == v.size and st.finite == fin.size, name
+            if fin.size:
+                assert (st.min, st.max) == (fin.min(), fin.max()), name
+
+
+def test_sharded_directory(tmp_path):
+    d = tmp_path / "shards"
+    d.mkdir()
+    a = np.arange(12, dtype=np.float32)
+    mwt.save_safetensors(str(d / "model-00001-of-00002.safetensors"), {"a": a})
+    mwt.save_safetensors(str(d / "model-00002-of-00002.safetensors"), {"b": a.copy(),
+                                                                        "c": a * np.nan})
+    r = mwt.validate(str(d))
+    assert r.duplicates == [["a", "b"]]
+    assert ("nan", "c") in _checks(r, "error")
