@@ -12,4 +12,5 @@ PYBIND11_MODULE(_native, m) {
   mwt_py::register_convert(m);
   mwt_py::register_quant(m);
   mwt_py::register_analysis(m);
+  mwt_py::register_stats(m);
 }

@@ -105,5 +105,6 @@ void register_writer(py::module_& m);
 void register_convert(py::module_& m);
 void register_quant(py::module_& m);
 void register_analysis(py::module_& m);
+void register_stats(py::module_& m);
 
 }  // namespace mwt_py

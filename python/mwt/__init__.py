@@ -19,6 +19,7 @@ from ._file import Tensor, WeightFile, detect_format, open  # noqa: A004 - mwt.o
 from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quantize
 from ._quantize_file import QUANTIZE_FILE_TYPES, QuantizeResult, quantize_file
 from ._save import RawTensor, save_gguf, save_safetensors
+from ._stats import Issue, ScaleCheck, TensorStats, ValidationReport, validate
 
 __version__: str = _native.version_string()
 
@@ -55,5 +56,10 @@ __all__ = [
     "names",
     "diff",
     "DiffResult",
+    "validate",
+    "ValidationReport",
+    "TensorStats",
+    "ScaleCheck",
+    "Issue",
 ]
 __all__ += _errors.__all__

@@ -18,6 +18,7 @@ from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
 from ._errors import ClosedFileError, _raise
 from ._metadata import MetadataMap, MetadataTypes, StringArray
 from ._quant import can_dequantize as _can_dequantize, dequantize as _dequantize
+from ._stats import ProgressFn, ValidationReport, file_stats as _file_stats
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
 
@@ -339,6 +340,12 @@ class WeightFile:
         ``"unrecognized"`` counts modules whose names look quantized but fit no known layout.
         """
         return json.loads(self._require_open().quantization_json())
+
+    def stats(self, threads: Optional[int] = None,
+              progress: Optional[ProgressFn] = None) -> ValidationReport:
+        """Per-tensor statistics and the integrity checks of :func:`mwt.validate`, in one read
+        of every tensor (see mwt.ValidationReport and docs/validation.md)."""
+        return _file_stats(self, threads, progress)
 
     def plan_quantization(self, file_type: str) -> Dict[str, str]:
         """The type llama.cpp's quantizer gives each tensor of this GGUF file for ``file_type``

@@ -26,7 +26,7 @@ cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || {
 
 # Only the public headers may be installed: internals stay private to the library.
 headers=$(cd "$tmp/prefix/include/mwt" && ls | sort | tr '\n' ' ')
-if [ "$headers" != "mwt.h mwt.hpp mwt_analysis.h mwt_version.h mwt_writer.h " ]; then
+if [ "$headers" != "mwt.h mwt.hpp mwt_analysis.h mwt_stats.h mwt_version.h mwt_writer.h " ]; then
   echo "unexpected installed headers: $headers" >&2
   exit 1
 fi

@@ -581,6 +581,8 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_plan_quantization(const mwt_file* fil
 
 /* The writer calls (mwt_writer_*) live in mwt_writer.h, part of this header. */
 #include "mwt_writer.h" /* IWYU pragma: export */
+/* The integrity pass (mwt_file_stats) lives in mwt_stats.h, part of this header. */
+#include "mwt_stats.h" /* IWYU pragma: export */
 
 /* The architecture and tensor-name calls (mwt_file_architecture, mwt_name_*) live in
  * mwt_analysis.h, part of this header. */

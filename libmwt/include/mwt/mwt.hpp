@@ -417,6 +417,18 @@ class File : public wrap::Handle<mwt_file, mwt_file_free> {
     return std::string(json, len);
   }
 
+  // ---- integrity and statistics [experimental]
+  // The JSON report of mwt_file_stats (per-tensor statistics, issues, duplicates). threads 0:
+  // the default. progress (may be nullptr) must not throw: it is called from inside libmwt.
+  std::string stats(uint32_t threads = 0, mwt_progress_fn progress = nullptr,
+                    void* user = nullptr) const {
+    char* json = nullptr;
+    size_t len = 0;
+    wrap::check(mwt_file_stats(h_, threads, progress, user, &json, &len));
+    const std::unique_ptr<char, void (*)(char*)> owned(json, mwt_string_free);
+    return std::string(json, len);
+  }
+
   const mwt_file* handle() const noexcept { return h_; }
 
  private:

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--architecture", action="store_true",
                    help="show the model architecture (mwt.analyze: layers, widths, heads, ... "
                         "with the source of each value)")
+    p.add_argument("--stats", action="store_true",
+                   help="read every tensor: min/max/mean/std/absmax, NaN/Inf/zero counts and the "
+                        "checks of `mwt validate` (adds a section; reads the whole file)")
     p.set_defaults(func=run)
 
 
@@ -204,6 +207,24 @@ def _totals_text(r: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _stats_section(wf: Any, report: dict[str, Any]) -> list[str]:
+    """`--stats`: adds report["stats"] (the `mwt validate --json` report) and returns its text."""
+    from .validate import progress_bar, report_lines
+
+    def num(x: Any) -> str:
+        return "-" if x is None else f"{x:.6g}"
+
+    result = wf.stats(progress=progress_bar(argparse.Namespace(), "stats"))
+    report["stats"] = result.raw
+    rows = [(fmt.text_safe(t.name), t.dtype, num(t.min), num(t.max), num(t.mean), num(t.std),
+             num(t.absmax), f"{t.nan:,}", f"{t.inf:,}", f"{t.zero:,}")
+            for t in result.tensors.values()]
+    table = fmt.render_table(("name", "dtype", "min", "max", "mean", "std", "absmax", "nan",
+                              "inf", "zero"), rows, (False, False) + (True,) * 8)
+    return [f"stats: {len(rows)} tensors (dequantized values)", table,
+            *report_lines(result, strict=False)]
+
+
 def run(args: argparse.Namespace) -> int:
     import mwt
 
@@ -213,6 +234,7 @@ def run(args: argparse.Namespace) -> int:
         report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors,
                          quantization=show_all or args.quantization,
                          architecture=show_all or args.architecture)
+        stats_block = _stats_section(wf, report) if args.stats else None
         if args.json:
             sys.stdout.write(json.dumps(fmt.json_safe(report), indent=2, allow_nan=False) + "\n")
             return 0
@@ -226,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
             blocks.append(quantization_lines(report["quantization"]))
         if "architecture" in report:
             blocks.append(_architecture_text(report["architecture"]))
+        if stats_block:
+            blocks.append(stats_block)
     # text_safe again over the whole text: any string not escaped where it was laid out.
     sys.stdout.write(fmt.text_safe("\n\n".join("\n".join(b) for b in blocks)) + "\n")
     return 0
