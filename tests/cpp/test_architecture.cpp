@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -367,6 +368,52 @@ TEST_CASE("architecture: hostile config.json texts become notes", "[analysis][ma
         CHECK(field != "hidden_size");
         CHECK(field != "tied_embeddings");
       }
+  }
+}
+
+TEST_CASE("architecture: random tables of real role names never crash", "[analysis][malformed]") {
+  // Every family's names with random (also empty, zero, 1-D, 3-D) shapes: the report is valid
+  // JSON whatever the arithmetic meets (zero widths, non-dividing sizes).
+  std::vector<std::string> names;
+  for (const Family& f : families())
+    for (const NameRow& r : f.rows)
+      for (Naming n : {Naming::HF, Naming::GGUF}) {
+        std::string s(r.pattern(n));
+        if (s.empty()) continue;
+        for (size_t at; (at = s.find("{N}")) != std::string::npos;) s.replace(at, 3, "0");
+        for (size_t at; (at = s.find("{E}")) != std::string::npos;) s.replace(at, 3, "1");
+        names.push_back((r.flags & kExact) ? s : s + ".weight");
+        if (!(r.flags & kExact)) names.push_back(s + ".bias");
+      }
+  uint32_t state = 12345;
+  auto rnd = [&](uint32_t n) {
+    state = state * 1664525u + 1013904223u;
+    return (state >> 8) % n;
+  };
+  const uint64_t dims[] = {0, 1, 2, 3, 8, 16, 24, 48, 64, 96};
+  dom::parser ps;
+  for (int round = 0; round < 300; ++round) {
+    Table t;
+    if (round % 3 == 0) {
+      t.format = Format::GGUF;
+      t.str("general.architecture", round % 2 ? "llama" : "deepseek2");
+      t.u32(round % 2 ? "llama.attention.head_count" : "deepseek2.attention.head_count", rnd(5));
+    }
+    const uint32_t count = 1 + rnd(24);
+    std::set<std::string> used;
+    for (uint32_t i = 0; i < count; ++i) {
+      const std::string& n = names[rnd(static_cast<uint32_t>(names.size()))];
+      if (!used.insert(n).second) continue;
+      std::vector<uint64_t> shape(rnd(4));
+      for (uint64_t& d : shape) d = dims[rnd(10)];
+      t.add(n, shape);
+    }
+    auto wf = t.build(round % 3 == 0 ? "in-memory.gguf" : "in-memory.safetensors");
+    std::string json;
+    REQUIRE_NOTHROW(json = architecture_json(*wf, {}));
+    dom::element e;
+    INFO(json.substr(0, 200));
+    CHECK(ps.parse(json).get(e) == simdjson::SUCCESS);
   }
 }
 

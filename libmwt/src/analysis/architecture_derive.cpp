@@ -136,11 +136,12 @@ void Deriver::attention() {
         }
       }
     }
-  } else if (qn && qn->shape.size() == 1 && q_out > 0 && qn->shape[0] < q_out &&
+  } else if (qn && qn->shape.size() == 1 && q_out > 0 && qn->shape[0] > 0 && qn->shape[0] < q_out &&
              q_out % qn->shape[0] == 0) {
     hd = qn->shape[0];
     how = "length of the per-head q_norm weight";
-  } else if (rel && rel->shape.size() == 2 && q_out > 0 && q_out % rel->shape[1] == 0) {
+  } else if (rel && rel->shape.size() == 2 && q_out > 0 && rel->shape[1] > 0 &&
+             q_out % rel->shape[1] == 0) {
     heads = rel->shape[1];
     hd = q_out / heads;
     how = "columns of the relative attention bias (one per head)";
