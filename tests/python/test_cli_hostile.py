@@ -20,7 +20,7 @@ mwt = pytest.importorskip("mwt")
 from mwt.cli import inspect as cli_inspect, main  # noqa: E402
 from mwt.cli._quant_text import quantization_lines  # noqa: E402
 
-INSPECT_FLAGS = [[], ["--tensors"], ["--metadata"], ["--quantization"]]
+INSPECT_FLAGS = [[], ["--tensors"], ["--metadata"], ["--quantization"], ["--architecture"]]
 
 
 def _gguf_file(path: str, tensors: bool = True) -> None:
@@ -110,6 +110,16 @@ def test_inspect_never_tracebacks(corpus, capsys):
                 codes[(name, *flags, *js)] = _check(capsys, ["inspect", *flags, *js, path])
     assert codes[("valid.gguf",)] == 0 and codes[("valid.safetensors", "--json")] == 0
     assert codes[("empty.gguf",)] == 1 and codes[("name_not_utf8.gguf", "--json")] == 1
+
+
+def test_diff_never_tracebacks(corpus, capsys):
+    codes = {}
+    for name, path in corpus.items():
+        for js in ([], ["--json"]):
+            codes[(name, *js)] = _check(capsys, ["diff", *js, corpus["valid.gguf"], path])
+            _check(capsys, ["diff", *js, path, corpus["valid.safetensors"]])
+    assert codes[("valid.safetensors", "--json")] == 0 and codes[("valid.gguf",)] == 0
+    assert codes[("empty.gguf",)] == 1 and codes[("random.bin", "--json")] == 1
 
 
 def test_quantize_never_tracebacks(corpus, capsys, tmp_path):
