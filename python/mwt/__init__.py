@@ -9,7 +9,9 @@ Shapes are numpy order everywhere. Errors are :class:`MwtError` subclasses, one 
 The compiled module ``mwt._native`` is private.
 """
 
-from . import _errors, _native
+from . import _errors, _native, names
+from ._architecture import Architecture, analyze
+from ._diff import DiffResult, diff
 from ._dtypes import DTypeInfo, convert_from_f32, convert_to_f32, dtype_info
 from ._errors import *  # noqa: F403 - MwtError, error_class and one class per error code
 from ._errors import OverflowError as OverflowError  # noqa: A004 - old SizeOverflowError
@@ -48,5 +50,10 @@ __all__ = [
     "quantize_file",
     "QuantizeResult",
     "QUANTIZE_FILE_TYPES",
+    "analyze",
+    "Architecture",
+    "names",
+    "diff",
+    "DiffResult",
 ]
 __all__ += _errors.__all__

@@ -13,7 +13,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from . import _native
+from . import _hub, _native
 from ._dtypes import FLOAT_DTYPES, NUMPY_DTYPES, QUANTIZED_DTYPES
 from ._errors import ClosedFileError, _raise
 from ._metadata import MetadataMap, MetadataTypes, StringArray
@@ -418,7 +418,10 @@ def open(path: PathLike, *, mmap: bool = True,  # noqa: A001
     """Open and fully validate a weight file.
 
     ``path`` is a GGUF file, a safetensors file, a ``model.safetensors.index.json`` or a
-    directory of safetensors shards. ``mmap=True`` (the default) memory-maps the files, as
+    directory of safetensors shards; a string that is not an existing path but has the form
+    ``org/name`` or ``org/name@revision`` names a model in the local Hugging Face cache (read
+    offline; see :mod:`mwt._hub`), whose snapshot's weight file is opened.
+    ``mmap=True`` (the default) memory-maps the files, as
     ``numpy.memmap`` does: :meth:`Tensor.numpy` and :meth:`Tensor.raw` are zero-copy views of
     the file itself, and if another process truncates or rewrites the file in place, reading
     such a view can kill the process with SIGBUS (mwt's own reads, such as
@@ -442,7 +445,7 @@ def open(path: PathLike, *, mmap: bool = True,  # noqa: A001
         native_options[_option_key(name)] = int(value)
     if not mmap:
         native_options["io.mmap"] = 0
-    fspath = os.fspath(path)
+    fspath = _hub.resolve_path(path)
     native = _native.open(os.fsencode(fspath), native_options)
     return WeightFile(native, os.fsdecode(fspath))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Dict, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -103,7 +103,9 @@ def _hparams(name: str, cfg: Any, exp: Dict[str, Any]) -> Dict[str, Any]:
     return h
 
 
-def write_gguf(b: Any, cfg: Any, path: Path) -> None:
+def write_gguf(b: Any, cfg: Any, path: Path, overrides: Optional[Dict[str, int]] = None) -> None:
+    """b's model as a GGUF at path; `overrides` (field -> value) states other values for some
+    hparam keys than the model's (a file whose metadata contradicts its tensors)."""
     import gguf
     from safetensors.numpy import load_file
 
@@ -117,6 +119,8 @@ def write_gguf(b: Any, cfg: Any, path: Path) -> None:
         tensors.update(load_file(str(f)))
     w = gguf.GGUFWriter(str(path), arch_name)
     stated = _hparams(b.name, cfg, b.expected)
+    for fname, value in (overrides or {}).items():
+        stated[fname] = (stated[fname][0], value)
     for _field, (key, value) in stated.items():
         w.add_uint32(f"{arch_name}.{key}", int(value))
     norm_eps = getattr(cfg, "rms_norm_eps", None) or getattr(cfg, "layer_norm_eps", None)

@@ -1,12 +1,12 @@
 """Small random models of many transformers families, for the architecture-reconstruction tests
 (test_architecture.py; issue 12). Not a test module.
 
-Each family is a transformers config with small, mutually distinguishable sizes (hidden 64, 2-3
-layers, 4 heads, 2 kv heads where the family has GQA, intermediate 176, vocab 257, head_dim !=
-hidden/heads where the family allows it). `build(name, root)` makes the model with a fixed seed,
-saves it with save_pretrained(safe_serialization=True), moves config.json out of the weights
-directory (the analysis must work from the weights alone) and, where gguf-py maps the
-architecture, writes a GGUF (arch_files.py) with gguf-py's GGUFWriter under gguf-py's
+Each family is a transformers config with small, mutually distinguishable sizes (hidden 64,
+2-3 layers, 4 heads, 2 kv heads where the family has GQA, intermediate 176, vocab 257,
+head_dim != hidden/heads where the family allows it). `build(name, root)` makes the model with a
+fixed seed, saves it with save_pretrained(safe_serialization=True), moves config.json out of
+the weights directory (the analysis must work from the weights alone) and, where gguf-py maps
+the architecture, writes a GGUF (arch_files.py) with gguf-py's GGUFWriter under gguf-py's
 TensorNameMap names, with the shape changes llama.cpp's converter makes (GPT-2 Conv1D weights
 transposed, MoE experts stacked into one 3-D tensor per projection, DeepSeek-V2 kv_b_proj split
 into k_b (transposed) and v_b, RoBERTa's position table without its padding_idx + 1 leading
@@ -207,7 +207,10 @@ SPECS: Dict[str, Spec] = {
                              v_head_dim=12, head_dim=8, n_routed_experts=4, n_shared_experts=1,
                              moe_intermediate_size=48, first_k_dense_replace=1,
                              num_experts_per_tok=2, n_group=1, topk_group=1), "DEEPSEEK2",
-                        facts=dict(LLAMA_FACTS),
+                        # No "position": MLA's rope is a separate qk_rope_head_dim part of
+                        # each head (decoupled RoPE); "rotary" or "partial_rotary" is naming,
+                        # while rotary_dim (qk_rope_head_dim) is the fact, and is checked.
+                        facts={k: v for k, v in LLAMA_FACTS.items() if k != "position"},
                         dims=_moe("n_routed_experts", lambda c: c.n_shared_experts,
                                   "moe_intermediate_size",
                                   lambda c: list(range(c.first_k_dense_replace,
@@ -374,7 +377,9 @@ def build(name: str, root: Path, seed: int = 0) -> Built:
     if spec.gguf_arch:
         from arch_files import write_gguf
 
-        write_gguf(b, cfg, out / f"{name}.gguf")
+        # In a directory of its own: the config.json kept aside must not sit beside it.
+        (out / "gguf").mkdir()
+        write_gguf(b, cfg, out / "gguf" / f"{name}.gguf")
         b.expected_gguf["parameter_count"] = b.params_gguf
     b.seconds = time.perf_counter() - t0
     return b

@@ -20,7 +20,8 @@ from mwt.cli import main  # noqa: E402
 
 TOKENS = [f"tok{i}" for i in range(20)]
 JSON_KEYS = {"path", "format", "version", "file_size", "alignment", "data_offset", "shards",
-             "warnings", "metadata", "tensors", "totals", "quantization"}
+             "warnings", "metadata", "tensors", "totals", "quantization",
+             "architecture"}
 
 
 def _strict_json(text: str):

@@ -8,12 +8,12 @@ import os
 import sys
 from typing import Any, Sequence
 
-from . import _format as fmt, inspect as _inspect, quantize as _quantize
+from . import _format as fmt, diff as _diff, inspect as _inspect, quantize as _quantize
 
 __all__ = ["main", "build_parser"]
 
 # Each entry registers one subcommand; a new subcommand is one module and one line here.
-_SUBCOMMANDS = (_inspect.register, _quantize.register)
+_SUBCOMMANDS = (_inspect.register, _quantize.register, _diff.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,14 +23,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog="Without --metadata/--tensors/--quantization every section is shown; with any of "
                "them only the chosen sections are (the file summary and totals always are).")
     p.add_argument("path", metavar="FILE|DIR",
-                   help="GGUF or safetensors file, model.safetensors.index.json, or a shard "
-                        "directory")
+                   help="GGUF or safetensors file, model.safetensors.index.json, a shard "
+                        "directory, or a Hugging Face cache name (org/name[@revision])")
     p.add_argument("--json", action="store_true",
                    help="print one JSON object on stdout (complete arrays, no summarizing)")
     p.add_argument("--metadata", action="store_true", help="show the metadata section")
     p.add_argument("--tensors", action="store_true", help="show the tensor table")
     p.add_argument("--quantization", action="store_true",
                    help="show the quantization scheme (GGUF file type, methods, bits per weight)")
+    p.add_argument("--architecture", action="store_true",
+                   help="show the model architecture (mwt.analyze: layers, widths, heads, ... "
+                        "with the source of each value)")
     p.set_defaults(func=run)
 
 
@@ -50,7 +53,7 @@ def _numel(t: Any) -> int:
 
 
 def collect(wf: Any, metadata: bool = True, tensors: bool = True,
-            quantization: bool = True) -> dict[str, Any]:
+            quantization: bool = True, architecture: bool = True) -> dict[str, Any]:
     """The inspect report as plain JSON-ready data (the schema of `mwt inspect --json`)."""
     report: dict[str, Any] = {
         "path": str(wf.path),
@@ -89,7 +92,54 @@ def collect(wf: Any, metadata: bool = True, tensors: bool = True,
     }
     if quantization:
         report["quantization"] = wf.quantization
+    if architecture:
+        report["architecture"] = _architecture_report(wf)
     return report
+
+
+# ---- architecture section (mwt.analyze)
+
+def _architecture_report(wf: Any) -> dict[str, Any]:
+    """mwt.analyze's JSON (docs/analysis.md), or {"error": {...}} when the library cannot
+    analyze this file: the other sections are still worth showing."""
+    import mwt
+
+    try:
+        return mwt.analyze(wf).to_dict()
+    except mwt.MwtError as e:
+        return {"error": {"code": e.code_name, "message": str(e)}}
+
+
+def _architecture_text(arch: dict[str, Any]) -> list[str]:
+    import mwt
+
+    if "error" in arch:
+        return [f"architecture: not determined ({arch['error']['message']})"]
+    a = mwt.Architecture(arch)
+    lines = [f"architecture: {a.family or 'unknown family'}, {a.model_type or '?'}, "
+             f"{a.naming} tensor names"]
+    shown = {"family", "num_layers", "hidden_size", "num_heads", "num_kv_heads", "head_dim",
+             "intermediate_size", "vocab_size", "max_position_embeddings", "activation",
+             "gated_mlp", "norm", "position", "rotary_dim", "tied_embeddings"}
+    rows = []
+    for field, v in a.value_fields():
+        if field in shown or (field.split(".")[0] in ("moe", "mla")):
+            value = v.get("value")
+            text = ("-" if value is None else json.dumps(value) if not isinstance(value, str)
+                    else value)
+            if len(text) > 60:
+                text = text[:59] + "…"
+            rows.append((field, text, str(v.get("source"))))
+    if rows:
+        lines.append(fmt.render_table(("field", "value", "source"), rows))
+    pc = a.parameter_count
+    if isinstance(pc.get("total"), int):
+        lines.append(f"  parameters  {pc['total']:,} ({fmt.human_count(pc['total'])})")
+    for d in a.disagreements:
+        lines.append(f"  disagreement: {d.get('field')}: the weights say {d.get('weights')}, "
+                     f"{d.get('source')} {d.get('key')} says {d.get('stated')}")
+    lines.extend(f"  note: {n}" for n in a.notes)
+    return lines
 
 
 def _summary_text(r: dict[str, Any]) -> list[str]:
@@ -158,10 +208,11 @@ def run(args: argparse.Namespace) -> int:
     import mwt
 
     # No flag means "everything"; a flag narrows the output to the named sections.
-    show_all = not (args.metadata or args.tensors or args.quantization)
+    show_all = not (args.metadata or args.tensors or args.quantization or args.architecture)
     with mwt.open(args.path) as wf:
         report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors,
-                         quantization=show_all or args.quantization)
+                         quantization=show_all or args.quantization,
+                         architecture=show_all or args.architecture)
         if args.json:
             sys.stdout.write(json.dumps(fmt.json_safe(report), indent=2, allow_nan=False) + "\n")
             return 0
@@ -173,6 +224,8 @@ def run(args: argparse.Namespace) -> int:
         blocks.append(_totals_text(report))
         if "quantization" in report:
             blocks.append(quantization_lines(report["quantization"]))
+        if "architecture" in report:
+            blocks.append(_architecture_text(report["architecture"]))
     # text_safe again over the whole text: any string not escaped where it was laid out.
     sys.stdout.write(fmt.text_safe("\n\n".join("\n".join(b) for b in blocks)) + "\n")
     return 0
