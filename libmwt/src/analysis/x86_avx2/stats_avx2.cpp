@@ -1,7 +1,8 @@
 // AVX2 kernels of the integrity pass (analysis/stats_kernels.hpp), compiled with -mavx2 -mfma
 // -mf16c and run only after run-time dispatch chose AVX2 (core/isa.hpp). Eight values per step.
 // The common run (no NaN or Inf, after the first run of a call) takes the float step: min, max,
-// the zero count, and the value minus a shift (the mean so far, as a float) summed and squared
+// whether a value is +-0 (zeros are counted in a second pass over the runs that have one), and
+// the value minus a shift (the mean so far, as a float) summed and squared
 // into float32 lanes, kFloatSteps steps per lane before the lanes are added into the run's
 // double sums (docs/validation.md#accuracy); a NaN or Inf makes those sums non-finite, and the
 // run is then taken again from cache with the checked step, which counts NaN and Inf by
@@ -193,15 +194,15 @@ uint64_t content_hash(const uint8_t* p, uint64_t n) { return hash_end(hash_start
 // squares.
 struct FloatLanes {
   __m256 min, max;
-  __m256i zero;
+  __m256i zero_bits;  // the least of the values' bits shifted left by one: 0 when some are +-0
 };
 
 inline void float_step(FloatLanes& a, __m256& sum, __m256& sq, __m256 v, __m256 shift) noexcept {
   a.min = _mm256_min_ps(a.min, v);
   a.max = _mm256_max_ps(a.max, v);
-  // A true mask lane is -1: subtracting it counts one.
-  a.zero = _mm256_sub_epi32(a.zero,
-                            _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_EQ_OQ)));
+  // Integer operations (any vector pipe; the float compares share two with min, max and add).
+  const __m256i bits = _mm256_castps_si256(v);
+  a.zero_bits = _mm256_min_epu32(a.zero_bits, _mm256_add_epi32(bits, bits));
   const __m256 d = _mm256_sub_ps(v, shift);
   sum = _mm256_add_ps(sum, d);
   sq = _mm256_fmadd_ps(d, d, sq);
@@ -233,6 +234,18 @@ double lanes_in_double(__m256 c0, __m256 c1) noexcept {
                    _mm256_cvtps_pd(_mm256_extractf128_ps(s, 1)));
 }
 
+// The +-0 values of a whole run, counted only for runs that have one (weights rarely do).
+template <RawFloat F>
+uint64_t count_zeros(const uint8_t* p) noexcept {
+  constexpr uint64_t size = F == RawFloat::F32 ? 4 : 2;
+  __m256i zero = _mm256_setzero_si256();
+  for (uint64_t i = 0; i < kStatsRun; i += 8) {
+    const __m256 eq = _mm256_cmp_ps(load8<F>(p + i * size), _mm256_setzero_ps(), _CMP_EQ_OQ);
+    zero = _mm256_sub_epi32(zero, _mm256_castps_si256(eq));  // a true lane is -1
+  }
+  return count_lanes(zero);
+}
+
 // One whole run (kStatsRun values) at p with the float step about `shift`, hashing its bytes
 // into hash when H. False when the run needs the checked step: a NaN or Inf (or a float sum
 // that overflowed) left a sum non-finite, or the spread is so small that float squares may
@@ -246,7 +259,7 @@ bool float_run(const uint8_t* p, float shift_f, RunSums& r, __m256i& hash) noexc
   static_assert(kStatsRun * size % block_bytes == 0 && block_bytes % kHashBlock == 0);
   const __m256 shift = _mm256_set1_ps(shift_f);
   FloatLanes a{_mm256_set1_ps(std::numeric_limits<float>::infinity()),
-               _mm256_set1_ps(-std::numeric_limits<float>::infinity()), _mm256_setzero_si256()};
+               _mm256_set1_ps(-std::numeric_limits<float>::infinity()), _mm256_set1_epi32(-1)};
   __m256i h = hash;
   r.sum = r.sumsq = 0.0;
   for (uint64_t at = 0; at < kStatsRun * size; at += block_bytes) {
@@ -277,7 +290,9 @@ bool float_run(const uint8_t* p, float shift_f, RunSums& r, __m256i& hash) noexc
   if (!std::isfinite(r.sum) || !std::isfinite(r.sumsq)) return false;
   r.count = kStatsRun;
   r.nan = r.inf = 0;
-  r.zero = count_lanes(a.zero);
+  r.zero = 0;
+  const __m256i no_zero = _mm256_cmpeq_epi32(a.zero_bits, _mm256_setzero_si256());
+  if (!_mm256_testz_si256(no_zero, no_zero)) r.zero = count_zeros<F>(p);
   r.min = min_lanes(a.min);
   r.max = max_lanes(a.max);
   if (r.min == r.max) {
