@@ -195,14 +195,22 @@ uint64_t content_hash(const uint8_t* p, uint64_t n) { return hash_end(hash_start
 struct FloatLanes {
   __m256 min, max;
   __m256i zero_bits;  // the least of the values' bits shifted left by one: 0 when some are +-0
+  __m256i zero;       // or, counting inline, the +-0 values per lane
 };
 
+template <bool CountZeros>
 inline void float_step(FloatLanes& a, __m256& sum, __m256& sq, __m256 v, __m256 shift) noexcept {
   a.min = _mm256_min_ps(a.min, v);
   a.max = _mm256_max_ps(a.max, v);
-  // Integer operations (any vector pipe; the float compares share two with min, max and add).
-  const __m256i bits = _mm256_castps_si256(v);
-  a.zero_bits = _mm256_min_epu32(a.zero_bits, _mm256_add_epi32(bits, bits));
+  if constexpr (CountZeros) {
+    // A true mask lane is -1: subtracting it counts one.
+    a.zero = _mm256_sub_epi32(
+        a.zero, _mm256_castps_si256(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_EQ_OQ)));
+  } else {
+    // Integer operations (any vector pipe; a float compare shares two with min, max and add).
+    const __m256i bits = _mm256_castps_si256(v);
+    a.zero_bits = _mm256_min_epu32(a.zero_bits, _mm256_add_epi32(bits, bits));
+  }
   const __m256 d = _mm256_sub_ps(v, shift);
   sum = _mm256_add_ps(sum, d);
   sq = _mm256_fmadd_ps(d, d, sq);
@@ -210,19 +218,19 @@ inline void float_step(FloatLanes& a, __m256& sum, __m256& sq, __m256 v, __m256 
 
 // The values of one 32-byte stripe: one vector of F32 into a chain, two of F16 / BF16 into
 // both (BF16's values in another order, which the statistics do not see).
-template <RawFloat F>
+template <RawFloat F, bool Z>
 inline void stripe_steps(FloatLanes& a, __m256& s0, __m256& q0, __m256& s1, __m256& q1, __m256i w,
                          __m256 shift) noexcept {
   if constexpr (F == RawFloat::F32) {
-    float_step(a, s0, q0, _mm256_castsi256_ps(w), shift);
+    float_step<Z>(a, s0, q0, _mm256_castsi256_ps(w), shift);
     (void)s1, (void)q1;
   } else if constexpr (F == RawFloat::F16) {
-    float_step(a, s0, q0, _mm256_cvtph_ps(_mm256_castsi256_si128(w)), shift);
-    float_step(a, s1, q1, _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1)), shift);
+    float_step<Z>(a, s0, q0, _mm256_cvtph_ps(_mm256_castsi256_si128(w)), shift);
+    float_step<Z>(a, s1, q1, _mm256_cvtph_ps(_mm256_extracti128_si256(w, 1)), shift);
   } else {
     const __m256i z = _mm256_setzero_si256();
-    float_step(a, s0, q0, _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, w)), shift);
-    float_step(a, s1, q1, _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, w)), shift);
+    float_step<Z>(a, s0, q0, _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, w)), shift);
+    float_step<Z>(a, s1, q1, _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, w)), shift);
   }
 }
 
@@ -259,7 +267,8 @@ bool float_run(const uint8_t* p, float shift_f, RunSums& r, __m256i& hash) noexc
   static_assert(kStatsRun * size % block_bytes == 0 && block_bytes % kHashBlock == 0);
   const __m256 shift = _mm256_set1_ps(shift_f);
   FloatLanes a{_mm256_set1_ps(std::numeric_limits<float>::infinity()),
-               _mm256_set1_ps(-std::numeric_limits<float>::infinity()), _mm256_set1_epi32(-1)};
+               _mm256_set1_ps(-std::numeric_limits<float>::infinity()), _mm256_set1_epi32(-1),
+               _mm256_setzero_si256()};
   __m256i h = hash;
   r.sum = r.sumsq = 0.0;
   for (uint64_t at = 0; at < kStatsRun * size; at += block_bytes) {
@@ -274,9 +283,9 @@ bool float_run(const uint8_t* p, float shift_f, RunSums& r, __m256i& hash) noexc
       for (uint64_t k = 0; k < iter_bytes / 32; ++k) {
         const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32 * k));
         if (F != RawFloat::F32 || k % 2 == 0)
-          stripe_steps<F>(a, s0, q0, s1, q1, w, shift);
+          stripe_steps<F, !H>(a, s0, q0, s1, q1, w, shift);
         else
-          stripe_steps<F>(a, s1, q1, s0, q0, w, shift);
+          stripe_steps<F, !H>(a, s1, q1, s0, q0, w, shift);
         if constexpr (H) h = hash_stripe(h, w, kHashKeys.k + 4 * (stripe + k));
       }
       if constexpr (H) {
@@ -292,7 +301,12 @@ bool float_run(const uint8_t* p, float shift_f, RunSums& r, __m256i& hash) noexc
   r.nan = r.inf = 0;
   r.zero = 0;
   const __m256i no_zero = _mm256_cmpeq_epi32(a.zero_bits, _mm256_setzero_si256());
-  if (!_mm256_testz_si256(no_zero, no_zero)) r.zero = count_zeros<F>(p);
+  // Decoded block values (the calls without a hash) hold zeros in most runs (q = 0): counted
+  // inline. Raw float tensors rarely do: tested for, and counted in a second pass if present.
+  if constexpr (!H)
+    r.zero = count_lanes(a.zero);
+  else if (!_mm256_testz_si256(no_zero, no_zero))
+    r.zero = count_zeros<F>(p);
   r.min = min_lanes(a.min);
   r.max = max_lanes(a.max);
   if (r.min == r.max) {
