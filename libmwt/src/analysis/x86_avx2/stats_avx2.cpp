@@ -1,15 +1,15 @@
 // AVX2 kernels of the integrity pass (analysis/stats_kernels.hpp), compiled with -mavx2 -mfma
 // -mf16c and run only after run-time dispatch chose AVX2 (core/isa.hpp). Eight values per step.
 // The common run (no NaN or Inf, after the first run of a call) takes the float step: min, max,
-// whether a value is +-0 (zeros are counted in a second pass over the runs that have one), and
-// the value minus a shift (the mean so far, as a float) summed and squared
-// into float32 lanes, kFloatSteps steps per lane before the lanes are added into the run's
-// double sums (docs/validation.md#accuracy); a NaN or Inf makes those sums non-finite, and the
-// run is then taken again from cache with the checked step, which counts NaN and Inf by
-// comparison masks and sums in double, as the first run of a call is. F32 / F16 / BF16 data are
-// also hashed in the same loop, stripe by stripe, while in registers. Counts, min, max and the
-// hash equal the scalar reference's (stats_kernels.cpp) exactly; mean and M2 are within the
-// bound of docs/validation.md#accuracy.
+// whether a value is +-0 (for raw floats, zeros are counted in a second pass over the runs that
+// have one; decoded values count them inline), and the value minus a shift (the mean so far,
+// as a float) summed and squared into float32 lanes, kFloatSteps steps per lane before the
+// lanes are added into the run's double sums (docs/validation.md#accuracy). A NaN or Inf makes
+// those sums non-finite, and the run is then taken again from cache with the checked step,
+// which counts NaN and Inf by comparison masks and sums in double, as the first run of a call
+// is. F32 / F16 / BF16 data are also hashed in the same loop, stripe by stripe, while in
+// registers. Counts, min, max and the hash equal the scalar reference's (stats_kernels.cpp)
+// exactly; mean and M2 are within the bound of docs/validation.md#accuracy.
 #include <immintrin.h>
 
 #include <cstring>
