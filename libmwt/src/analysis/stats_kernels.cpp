@@ -41,6 +41,7 @@ void value_stats(const uint8_t* src, uint64_t n, ValueStats& s) {
               std::numeric_limits<float>::infinity(),
               -std::numeric_limits<float>::infinity(),
               0.0,
+              0.0,
               0.0};
     for (uint64_t i = at; i < end; ++i) {
       const float v = load_value<F>(src + i * size);
@@ -87,10 +88,22 @@ uint64_t content_hash(const uint8_t* p, uint64_t n) {
   return hash_finish(acc, n);
 }
 
+// The reference takes the statistics and the hash in two passes.
+template <RawFloat F>
+uint64_t value_stats_hashed(const uint8_t* src, uint64_t n, ValueStats& s) {
+  value_stats<F>(src, n, s);
+  return content_hash(src, n * (F == RawFloat::F32 ? 4 : 2));
+}
+
 }  // namespace
 
-const StatsKernels kScalarStatsKernels = {value_stats<RawFloat::F32>, value_stats<RawFloat::F16>,
-                                          value_stats<RawFloat::BF16>, content_hash};
+const StatsKernels kScalarStatsKernels = {value_stats<RawFloat::F32>,
+                                          value_stats<RawFloat::F16>,
+                                          value_stats<RawFloat::BF16>,
+                                          value_stats_hashed<RawFloat::F32>,
+                                          value_stats_hashed<RawFloat::F16>,
+                                          value_stats_hashed<RawFloat::BF16>,
+                                          content_hash};
 
 const StatsKernels& stats_kernels(Isa isa) noexcept {
 #if defined(MWT_KERNELS_X86_AVX2)

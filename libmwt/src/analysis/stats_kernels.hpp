@@ -2,7 +2,9 @@
 // and bfloat16 data read in place, and the content hash of raw bytes. Each ISA provides the same
 // table (StatsKernels); the scalar one (stats_kernels.cpp) is the reference the AVX2 one
 // (x86_avx2/stats_avx2.cpp) is tested against (tests/cpp/test_stats_kernels.cpp): counts,
-// min, max and the hash exactly equal, mean and M2 within rounding (docs/validation.md#accuracy).
+// min, max and the hash exactly equal, mean and M2 within the float-sum bound of
+// docs/validation.md#accuracy (the scalar kernels sum in double; the AVX2 ones in float32 about
+// a shift).
 //
 // Included by baseline and -mavx2 translation units alike, so (as quant/blocks.hpp explains)
 // everything here with external linkage is a type, constant data or consteval; the shared
@@ -39,11 +41,16 @@ inline constexpr uint64_t kStatsRun = 1024;
 struct RunSums {
   uint64_t count, nan, inf, zero;
   float min, max;
-  double sum, sumsq;  // of the finite values
+  double sum, sumsq;   // of (x - shift) and (x - shift)^2 over the finite values x
+  double shift = 0.0;  // 0 for the exact double sums; the AVX2 kernel's float sums take one
 };
 
-// Folds a run into s: counts add, min / max combine, and the run's mean and M2 (from its sums:
-// sumsq - sum * mean, exact enough in double for float inputs, clamped at 0) merge by Chan.
+// Float32 partial sums (AVX2): every lane sums this many steps in float before the lanes are
+// added into the run's double sums (docs/validation.md#accuracy derives the error from it).
+inline constexpr uint64_t kFloatSteps = 16;
+
+// Folds a run into s: counts add, min / max combine, and the run's mean and M2 (from its sums
+// about the shift: shift + sum / n and sumsq - sum^2 / n, clamped at 0) merge by Chan.
 static inline void fold_run(ValueStats& s, const RunSums& r) noexcept {
   s.count += r.count;
   s.nan += r.nan;
@@ -54,8 +61,9 @@ static inline void fold_run(ValueStats& s, const RunSums& r) noexcept {
   const uint64_t nb = r.count - r.nan - r.inf;
   if (nb == 0) return;
   const uint64_t na = s.finite() - nb;
-  const double mean_b = r.sum / static_cast<double>(nb);
-  const double m2_b = std::fmax(r.sumsq - r.sum * mean_b, 0.0);
+  const double mean_d = r.sum / static_cast<double>(nb);
+  const double mean_b = r.shift + mean_d;
+  const double m2_b = std::fmax(r.sumsq - r.sum * mean_d, 0.0);
   const double n = static_cast<double>(na + nb);
   const double delta = mean_b - s.mean;
   s.mean += delta * (static_cast<double>(nb) / n);
@@ -139,6 +147,11 @@ struct StatsKernels {
   void (*f32)(const uint8_t* src, uint64_t n, ValueStats& s);
   void (*f16)(const uint8_t* src, uint64_t n, ValueStats& s);
   void (*bf16)(const uint8_t* src, uint64_t n, ValueStats& s);
+  // The same, also returning the content hash of the values' bytes (hash(src, n * size)),
+  // taken in the same pass where the ISA allows it.
+  uint64_t (*f32_hashed)(const uint8_t* src, uint64_t n, ValueStats& s);
+  uint64_t (*f16_hashed)(const uint8_t* src, uint64_t n, ValueStats& s);
+  uint64_t (*bf16_hashed)(const uint8_t* src, uint64_t n, ValueStats& s);
   // The content hash of n bytes at p.
   uint64_t (*hash)(const uint8_t* p, uint64_t n);
 };
