@@ -19,7 +19,8 @@ TSAN_BUILD := build/tsan
 # Debian packages the build and tests need: toolchain, the libraries CMakeLists.txt finds, clang
 # (+ its runtime) for the fuzzers, clang-format and clang-tidy for make lint.
 APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev xtl-dev \
-                libzstd-dev catch2 libsimdjson-dev clang libclang-rt-14-dev \
+                libzstd-dev catch2 libsimdjson-dev libpcre2-dev libutf8proc-dev \
+                clang libclang-rt-14-dev \
                 clang-format clang-tidy
 
 .PHONY: demo test deps apt venv build python asan tsan lint lint-fast test-cpp test-asan test-tsan \

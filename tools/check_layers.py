@@ -18,7 +18,8 @@ ALLOWED: dict[str, set[str]] = {
     "formats": {"core"},
     "quant": {"core"},
     "analysis": {"core", "formats", "quant"},
-    "capi": {"core", "formats", "quant", "analysis"},
+    "tokenizer": {"core", "formats"},
+    "capi": {"core", "formats", "quant", "analysis", "tokenizer"},
 }
 PUBLIC = "mwt"  # libmwt/include/mwt: the C ABI, includable from every layer
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
