@@ -36,8 +36,8 @@ std::unique_ptr<Model> make_bpe(BpeConfig config);
 struct SpmBpeConfig {
   std::vector<std::string> pieces;  // id order
   std::vector<float> scores;
-  std::vector<int32_t> types;       // sentencepiece piece types (1 normal, 2 unk, 3 control,
-                                    // 4 user-defined, 5 unused, 6 byte)
+  std::vector<int32_t> types;  // sentencepiece piece types (1 normal, 2 unk, 3 control,
+                               // 4 user-defined, 5 unused, 6 byte)
   TokenId unk = -1;
   bool byte_fallback = true;
 };
@@ -71,8 +71,7 @@ std::unique_ptr<Normalizer> normalizer_from_json(simdjson::dom::element e, std::
 std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(simdjson::dom::element e,
                                                       std::string_view where);
 std::unique_ptr<PostProcessor> post_processor_from_json(simdjson::dom::element e,
-                                                        const Model& model,
-                                                        std::string_view where);
+                                                        const Model& model, std::string_view where);
 std::unique_ptr<Decoder> decoder_from_json(simdjson::dom::element e, std::string_view where);
 
 // ---- parts the GGUF and SentencePiece loaders assemble directly ---------------------------

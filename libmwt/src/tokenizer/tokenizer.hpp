@@ -95,10 +95,10 @@ struct SpecialIds {
 // Where the tokenizer came from and what the source said about its use (not part of encoding
 // unless the post-processor or the flags below make it so).
 struct TokenizerInfo {
-  std::string source;           // "tokenizer.json", "gguf", "sentencepiece"
-  std::string gguf_model;       // tokenizer.ggml.model when from GGUF ("gpt2", "llama", ...)
-  std::string gguf_pre;         // tokenizer.ggml.pre when from GGUF
-  std::string chat_template;    // empty when none
+  std::string source;         // "tokenizer.json", "gguf", "sentencepiece"
+  std::string gguf_model;     // tokenizer.ggml.model when from GGUF ("gpt2", "llama", ...)
+  std::string gguf_pre;       // tokenizer.ggml.pre when from GGUF
+  std::string chat_template;  // empty when none
   std::string bos_token, eos_token, unk_token, pad_token;  // strings, from tokenizer_config.json
   bool add_bos = false, add_eos = false;  // used when no post-processor is set (GGUF, .model)
   bool clean_up_tokenization_spaces = false;
@@ -108,11 +108,11 @@ struct TokenizerInfo {
 class Tokenizer {
  public:
   std::vector<AddedToken> added;
-  std::unique_ptr<Normalizer> normalizer;        // may be null
-  std::unique_ptr<PreTokenizer> pre_tokenizer;   // may be null
-  std::unique_ptr<Model> model;                  // never null once loaded
-  std::unique_ptr<PostProcessor> post_processor; // may be null
-  std::unique_ptr<Decoder> decoder;              // may be null
+  std::unique_ptr<Normalizer> normalizer;         // may be null
+  std::unique_ptr<PreTokenizer> pre_tokenizer;    // may be null
+  std::unique_ptr<Model> model;                   // never null once loaded
+  std::unique_ptr<PostProcessor> post_processor;  // may be null
+  std::unique_ptr<Decoder> decoder;               // may be null
   SpecialIds special;
   TokenizerInfo info;
 
