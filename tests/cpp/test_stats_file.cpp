@@ -1,6 +1,8 @@
 // mwt_file_stats through the C++ wrapper (mwt.hpp): the report of a written GGUF file (planted
 // NaN, a duplicate, a tensor spanning several chunks), the same numbers on every thread count,
-// progress calls and cancellation, and argument errors.
+// progress calls and cancellation, argument errors, and the statistics of block-quantized
+// tensors (the fused kernels where the CPU has AVX2) against the oracle over mwt_dequantize's
+// values.
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -8,9 +10,11 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <simdjson.h>
 
 #include "mwt/mwt.hpp"
 #include "st_bytes.hpp"  // st_test::TempDir
+#include "test_stats_oracle.hpp"
 
 namespace {
 
@@ -89,4 +93,75 @@ TEST_CASE("mwt_file_stats: argument errors", "[stats]") {
   CHECK(mwt_status_code(s) == MWT_E_ARGUMENT);
   mwt_status_free(s);
   CHECK(json == nullptr);
+}
+
+TEST_CASE("mwt_file_stats: block-quantized tensors against the oracle of their values", "[stats]") {
+  st_test::TempDir dir;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  struct Planted {
+    std::string name;
+    mwt_dtype dtype;
+    std::vector<uint8_t> bytes;
+    uint64_t n;
+  };
+  std::vector<Planted> tensors;
+  auto add = [&](const std::string& name, mwt_dtype dt, const std::vector<float>& x) {
+    const bool q8 = dt == MWT_DTYPE_Q8_0;
+    std::vector<uint8_t> q(x.size() / (q8 ? 32 : 256) * (q8 ? 34 : 144));
+    mwt::quantize(dt, x.data(), x.size(), q.data(), q.size());
+    tensors.push_back({name, dt, std::move(q), x.size()});
+  };
+  // 6 MiB of Q8_0 (two chunks), asymmetric values; Q4_K of layer-norm-like values; ReLU-like
+  // values (exact zeros); a Q8_0 tensor with a NaN scale in one block; an all-zero Q4_K tensor.
+  std::vector<float> big((size_t{6} << 20) / 34 * 32 / 4096 * 4096);
+  for (auto& x : big) x = 0.005f + 0.02f * normal(rng);
+  add("q8", MWT_DTYPE_Q8_0, big);
+  std::vector<float> norm(1 << 16), relu(1 << 16);
+  for (auto& x : norm) x = 1.0f + 0.01f * normal(rng);
+  for (auto& x : relu) x = std::max(0.0f, normal(rng));
+  add("q4k_norm", MWT_DTYPE_Q4_K, norm);
+  add("q4k_relu", MWT_DTYPE_Q4_K, relu);
+  add("q8_nan", MWT_DTYPE_Q8_0, relu);
+  tensors.back().bytes[34 * 100 + 1] = 0x7E;  // block 100: d = NaN (f16 0x7Exx)
+  add("q4k_zero", MWT_DTYPE_Q4_K, std::vector<float>(4096, 0.0f));
+
+  const std::string path = dir / "q.gguf";
+  {
+    mwt::Writer w(MWT_FORMAT_GGUF);
+    for (const Planted& t : tensors)
+      w.add_tensor(t.name, t.dtype, {t.n}, t.bytes.data(), t.bytes.size());
+    w.write(path);
+  }
+  mwt::File f(path);
+  const std::string one = f.stats(1);
+  CHECK(without_threads(f.stats(2)) == without_threads(one));
+  simdjson::dom::parser parser;
+  simdjson::dom::element report;
+  REQUIRE(parser.parse(one).get(report) == simdjson::SUCCESS);
+  simdjson::dom::array list;
+  REQUIRE(report["tensors"].get(list) == simdjson::SUCCESS);
+  size_t i = 0;
+  for (simdjson::dom::element t : list) {
+    REQUIRE(i < tensors.size());
+    const Planted& p = tensors[i++];
+    INFO(p.name);
+    CHECK(std::string_view(t["name"].get_string().value()) == p.name);
+    std::vector<float> values(p.n);
+    mwt::dequantize(p.dtype, p.bytes.data(), p.bytes.size(), values.data(), values.size());
+    const stats_test::Oracle o = stats_test::oracle(values);
+    simdjson::dom::element s = t["stats"];
+    CHECK(uint64_t(s["count"].get_uint64().value()) == o.count);
+    CHECK(uint64_t(s["nan"].get_uint64().value()) == o.nan);
+    CHECK(uint64_t(s["inf"].get_uint64().value()) == o.inf);
+    CHECK(uint64_t(s["zero"].get_uint64().value()) == o.zero);
+    CHECK(s["min"].get_double().value() == static_cast<double>(o.min));
+    CHECK(s["max"].get_double().value() == static_cast<double>(o.max));
+    const double std_o = std::sqrt(o.m2 / static_cast<double>(o.finite));
+    CHECK(std::fabs(s["mean"].get_double().value() - o.mean) <= 1e-9 * o.scale());
+    CHECK(std::fabs(s["std"].get_double().value() - std_o) <= 1e-9 * o.scale());
+  }
+  CHECK(i == tensors.size());
+  CHECK(one.find("\"check\":\"nan\",\"tensor\":\"q8_nan\",\"count\":32") != std::string::npos);
+  CHECK(one.find("\"check\":\"all_zero\",\"tensor\":\"q4k_zero\"") != std::string::npos);
 }

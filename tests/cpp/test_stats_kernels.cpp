@@ -19,6 +19,7 @@
 #include "core/float_convert.hpp"
 #include "core/isa.hpp"
 #include "quant/dequant_scalar.hpp"
+#include "test_stats_oracle.hpp"
 
 using namespace mwt::detail;
 using namespace mwt::detail::analysis;
@@ -47,43 +48,7 @@ double m2_bound(const ValueStats& s) {
 
 enum class Sums { Double, Float };
 
-struct Oracle {
-  uint64_t count = 0, nan = 0, inf = 0, zero = 0;
-  float min = std::numeric_limits<float>::infinity();
-  float max = -std::numeric_limits<float>::infinity();
-  double mean = 0, m2 = 0, absmean = 0;
-};
-
-// Two passes in long double over the values: the textbook definition, independent of the
-// kernels' run-and-merge scheme.
-Oracle oracle(const std::vector<float>& v) {
-  Oracle o;
-  long double sum = 0, abs_sum = 0;
-  uint64_t n = 0;
-  for (float x : v) {
-    ++o.count;
-    if (std::isnan(x)) {
-      ++o.nan;
-    } else if (std::isinf(x)) {
-      ++o.inf;
-    } else {
-      if (x == 0.0f) ++o.zero;
-      o.min = std::min(o.min, x);
-      o.max = std::max(o.max, x);
-      sum += x;
-      abs_sum += std::fabs(x);
-      ++n;
-    }
-  }
-  if (n == 0) return o;
-  o.mean = static_cast<double>(sum / n);
-  o.absmean = static_cast<double>(abs_sum / n);
-  long double m2 = 0;
-  for (float x : v)
-    if (std::isfinite(x)) m2 += (x - static_cast<long double>(o.mean)) * (x - o.mean);
-  o.m2 = static_cast<double>(m2);
-  return o;
-}
+using stats_test::Oracle, stats_test::oracle;
 
 void check_against(const ValueStats& s, const Oracle& o, Sums sums) {
   CHECK(s.count == o.count);

@@ -28,7 +28,9 @@ constexpr uint64_t kChunkBytes = uint64_t{4} << 20;
 // The progress callback is called at most this often (and once at the end).
 constexpr auto kProgressInterval = std::chrono::milliseconds(50);
 
-enum class Mode : uint8_t { F32, F16, BF16, Decode, HashOnly };
+// Fused: a block type the ISA has a fused kernel for (statistics from the blocks' integers and
+// scales, analysis/stats_kernels.hpp); Decode: other decodable types, decoded into the scratch.
+enum class Mode : uint8_t { F32, F16, BF16, Fused, Decode, HashOnly };
 
 // How one tensor is read.
 struct Layout {
@@ -40,6 +42,7 @@ struct Layout {
   uint64_t piece_blocks = 1;
   uint64_t chunk_blocks = 1;
   kernels::DequantKernel decode = nullptr;
+  BlockStatsFn fused = nullptr;
   bool scales = false;
 };
 
@@ -61,9 +64,13 @@ Layout layout_of(Isa isa, DType type, uint64_t nbytes) {
       l.mode = Mode::Decode;
       l.decode = kernels::dequant_kernel(isa, type);
       if (l.decode == nullptr) l.decode = t->to_float;
+      l.fused = block_stats_kernel(stats_kernels(isa), type);
+      if (l.fused != nullptr) l.mode = Mode::Fused;
     }
   }
-  if (l.mode == Mode::Decode)
+  // Fused pieces are the decoded pieces' size: a tensor's hash chains the pieces' hashes, so
+  // the cut must not depend on the path.
+  if (l.mode == Mode::Decode || l.mode == Mode::Fused)
     l.piece_blocks =
         std::max<uint64_t>(1, std::min(kPieceBytes / l.block_bytes, kPieceValues / l.block_elems));
   else
@@ -99,6 +106,7 @@ void run_chunk(const StatsKernels& k, const Layout& l, const uint8_t* data, uint
       case Mode::F32: h = k.f32_hashed(raw, nb, out.values); break;
       case Mode::F16: h = k.f16_hashed(raw, nb, out.values); break;
       case Mode::BF16: h = k.bf16_hashed(raw, nb, out.values); break;
+      case Mode::Fused: h = l.fused(raw, nb, out.values); break;
       case Mode::Decode:
         l.decode(raw, scratch, nb);
         k.f32(reinterpret_cast<const uint8_t*>(scratch), nb * l.block_elems, out.values);

@@ -103,7 +103,9 @@ const StatsKernels kScalarStatsKernels = {value_stats<RawFloat::F32>,
                                           value_stats_hashed<RawFloat::F32>,
                                           value_stats_hashed<RawFloat::F16>,
                                           value_stats_hashed<RawFloat::BF16>,
-                                          content_hash};
+                                          content_hash,
+                                          nullptr,
+                                          0};
 
 const StatsKernels& stats_kernels(Isa isa) noexcept {
 #if defined(MWT_KERNELS_X86_AVX2)
@@ -112,6 +114,12 @@ const StatsKernels& stats_kernels(Isa isa) noexcept {
   (void)isa;
 #endif
   return kScalarStatsKernels;
+}
+
+BlockStatsFn block_stats_kernel(const StatsKernels& k, DType type) noexcept {
+  for (uint32_t i = 0; i < k.block_count; ++i)
+    if (k.blocks[i].type == type) return k.blocks[i].stats_hashed;
+  return nullptr;
 }
 
 }  // namespace mwt::detail::analysis

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/dtype.hpp"
 #include "core/isa.hpp"
 
 namespace mwt::detail::analysis {
@@ -141,6 +142,17 @@ static inline uint64_t hash_append(uint64_t seq, uint64_t piece) noexcept {
 // Element formats the kernels read in place.
 enum class RawFloat : uint8_t { F32, F16, BF16 };
 
+// A fused kernel of one block type: the statistics of n_blocks whole blocks at src folded into
+// s, computed from the blocks' integers and scales without decoding them to float32, and the
+// content hash of their bytes (hash(src, n_blocks * block bytes)) taken in the same pass. The
+// counts, min and max equal those of the decoded values exactly; mean and M2 are within the
+// bound of docs/validation.md#fused-block-statistics of the decode path's.
+using BlockStatsFn = uint64_t (*)(const uint8_t* src, uint64_t n_blocks, ValueStats& s);
+struct BlockStatsKernel {
+  DType type;
+  BlockStatsFn stats_hashed;
+};
+
 struct StatsKernels {
   // Statistics of n values at src (little-endian, any alignment) folded into s, in runs of
   // kStatsRun values.
@@ -154,6 +166,11 @@ struct StatsKernels {
   uint64_t (*bf16_hashed)(const uint8_t* src, uint64_t n, ValueStats& s);
   // The content hash of n bytes at p.
   uint64_t (*hash)(const uint8_t* p, uint64_t n);
+  // One row per block type this ISA has a fused kernel for (none: the pass decodes the blocks
+  // with the quant kernels and runs f32 over the values, which is also the fused kernels'
+  // reference).
+  const BlockStatsKernel* blocks;
+  uint32_t block_count;
 };
 
 // The scalar reference kernels (stats_kernels.cpp).
@@ -161,10 +178,16 @@ extern const StatsKernels kScalarStatsKernels;
 #if defined(MWT_KERNELS_X86_AVX2)
 namespace avx2 {
 extern const StatsKernels kStatsKernels;  // x86_avx2/stats_avx2.cpp
-}
+// The rows of its fused block kernels (x86_avx2/stats_blocks_avx2.cpp).
+extern const BlockStatsKernel kBlockStatsKernels[];
+extern const uint32_t kBlockStatsKernelCount;
+}  // namespace avx2
 #endif
 
 // The kernels of `isa` (the scalar ones when the build has none for it). Never runs ISA code.
 const StatsKernels& stats_kernels(Isa isa) noexcept;
+
+// The fused kernel of `type` in k's rows, or nullptr.
+BlockStatsFn block_stats_kernel(const StatsKernels& k, DType type) noexcept;
 
 }  // namespace mwt::detail::analysis
