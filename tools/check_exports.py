@@ -6,8 +6,8 @@
 - Every declared function has a stability tier: the tier of the mwt.h section it is declared in
   (a heading such as `/* ---- file [stable] */`), or [experimental] when its own comment starts
   so.
-- mwt.hpp wraps every declared function: its name appears in mwt.hpp's code (comments do not
-  count).
+- mwt.hpp wraps every declared function: its name appears in the code of mwt.hpp or of a
+  mwt_*.hpp it includes (comments do not count).
 
 Usage: check_exports.py --library libmwt.so --header mwt.h --hpp mwt.hpp [--nm nm] [--list]
 Prints one line per problem and exits 1 if there is any; --list also prints every function with
@@ -76,10 +76,11 @@ def declared_functions(header: str) -> dict[str, str]:
 
 
 def header_text(path: Path) -> str:
-    """mwt.h with the section headers it includes (#include "mwt_*.h" beside it) inlined."""
+    """mwt.h (or mwt.hpp) with the section headers it includes (#include "mwt_*.h" or
+    "mwt_*.hpp" beside it) inlined."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
-        m = re.match(r'#include "(mwt_\w+\.h)"', line)
+        m = re.match(r'#include "(mwt_\w+\.h(?:pp)?)"', line)
         part = path.parent / m.group(1) if m else None
         out.append(part.read_text(encoding="utf-8") if part and part.exists() else line)
     return "".join(out)
@@ -108,7 +109,7 @@ def main() -> int:
 
     declared = declared_functions(header_text(Path(args.header)))
     exported = exported_symbols(args.nm, args.library)
-    hpp_code, _ = blank_comments(Path(args.hpp).read_text(encoding="utf-8"))
+    hpp_code, _ = blank_comments(header_text(Path(args.hpp)))
     wrapped = set(IDENTIFIER.findall(hpp_code))
 
     problems = []

@@ -25,8 +25,10 @@ cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" || {
 }
 
 # Only the public headers may be installed: internals stay private to the library.
-headers=$(cd "$tmp/prefix/include/mwt" && ls | sort | tr '\n' ' ')
-if [ "$headers" != "mwt.h mwt.hpp mwt_analysis.h mwt_stats.h mwt_version.h mwt_writer.h " ]; then
+headers=$(cd "$tmp/prefix/include/mwt" && ls | LC_ALL=C sort | tr '\n' ' ')
+want="mwt.h mwt.hpp mwt_analysis.h mwt_stats.h mwt_tokenizer.h mwt_tokenizer.hpp"
+want="$want mwt_tokenizer_train.h mwt_version.h mwt_writer.h "
+if [ "$headers" != "$want" ]; then
   echo "unexpected installed headers: $headers" >&2
   exit 1
 fi

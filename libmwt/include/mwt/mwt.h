@@ -588,6 +588,13 @@ MWT_API MWT_NODISCARD mwt_status* mwt_file_plan_quantization(const mwt_file* fil
  * mwt_analysis.h, part of this header. */
 #include "mwt_analysis.h" /* IWYU pragma: export */
 
+/* The tokenizer calls (mwt_tokenizer_*) live in mwt_tokenizer.h, part of this header. */
+#include "mwt_tokenizer.h" /* IWYU pragma: export */
+
+/* Training a byte-level BPE tokenizer (mwt_tokenizer_train_*, mwt_train_options_*) lives in
+ * mwt_tokenizer_train.h, part of this header. */
+#include "mwt_tokenizer_train.h" /* IWYU pragma: export */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -523,4 +523,7 @@ inline std::string name_families() {
 
 }  // namespace mwt
 
+// The tokenizer wrapper (mwt::Tokenizer) lives in mwt_tokenizer.hpp, part of this header.
+#include "mwt_tokenizer.hpp"  // IWYU pragma: export
+
 #endif  // MWT_HPP

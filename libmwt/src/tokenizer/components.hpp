@@ -1,6 +1,6 @@
 // Constructors of the pipeline's parts, one per Hugging Face component type, shared by the
 // loaders: tokenizer.json (tokenizer_json.cpp), GGUF (gguf_tokenizer.cpp) and SentencePiece
-// (sentencepiece.cpp) all build Tokenizers out of these. The *_from_json functions take the
+// (sentencepiece_model.cpp) all build Tokenizers out of these. The *_from_json functions take the
 // component's object from tokenizer.json (simdjson DOM) and throw mwt::detail::Error
 // (BAD_SYNTAX / UNSUPPORTED_FEATURE / ARGUMENT) naming the field path `where`.
 #pragma once
@@ -28,6 +28,9 @@ struct BpeConfig {
   bool fuse_unk = false;
   bool byte_fallback = false;  // unknown bytes as <0xXX> tokens
   bool ignore_merges = false;  // a piece that is a whole vocabulary entry is taken as is
+  // Optional, empty or vocab.size() long: 1 marks an id no token has (tokenizer.json
+  // vocabularies may skip ids); such ids are outside the vocabulary.
+  std::vector<uint8_t> holes;
 };
 std::unique_ptr<Model> make_bpe(BpeConfig config);
 

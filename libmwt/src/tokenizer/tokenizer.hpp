@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mwt::detail::tok {
@@ -99,10 +100,30 @@ struct TokenizerInfo {
   std::string gguf_model;     // tokenizer.ggml.model when from GGUF ("gpt2", "llama", ...)
   std::string gguf_pre;       // tokenizer.ggml.pre when from GGUF
   std::string chat_template;  // empty when none
+  // tokenizer_config.json's list form [{"name", "template"}], in file order; chat_template is
+  // then the one named "default" (empty when none is).
+  std::vector<std::pair<std::string, std::string>> chat_templates;
   std::string bos_token, eos_token, unk_token, pad_token;  // strings, from tokenizer_config.json
   bool add_bos = false, add_eos = false;  // used when no post-processor is set (GGUF, .model)
   bool clean_up_tokenization_spaces = false;
   int64_t model_max_length = -1;
+};
+
+// tokenizer.json's "truncation" and "padding": applied by encode as HF's post_process applies
+// them (truncation before the special tokens are added, with room left for them; padding
+// after). Semantics: docs/tokenizers-core.md#truncation-and-padding.
+struct Truncation {
+  enum class Strategy { LongestFirst, OnlyFirst, OnlySecond };
+  size_t max_length = 0;
+  size_t stride = 0;  // only shapes HF's overflowing pieces, which encode does not return
+  Strategy strategy = Strategy::LongestFirst;
+  bool left = false;  // direction Left: keep the end of the sequence
+};
+struct Padding {
+  std::optional<size_t> fixed;  // Fixed(n); nullopt is BatchLongest (a batch of one here)
+  size_t multiple_of = 0;       // 0 = none
+  TokenId pad_id = 0;
+  bool left = false;
 };
 
 class Tokenizer {
@@ -115,6 +136,8 @@ class Tokenizer {
   std::unique_ptr<Decoder> decoder;               // may be null
   SpecialIds special;
   TokenizerInfo info;
+  std::optional<Truncation> truncation;
+  std::optional<Padding> padding;
 
   // Builds the added-token matcher; loaders call it once `added` is final.
   void finalize();
@@ -131,6 +154,8 @@ class Tokenizer {
   bool is_special(TokenId id) const;
 
  private:
+  std::vector<TokenId> finish(std::vector<TokenId>& a, std::vector<TokenId>* b,
+                              bool add_special_tokens) const;
   struct Matcher;
   std::shared_ptr<const Matcher> matcher_;
 };
