@@ -23,14 +23,14 @@ APT_PACKAGES := g++ make cmake ninja-build pkg-config libeigen3-dev libxsimd-dev
                 clang libclang-rt-14-dev \
                 clang-format clang-tidy
 
-.PHONY: demo test deps apt venv build python asan tsan lint lint-fast test-cpp test-asan test-tsan \
-        test-python \
+.PHONY: demo test deps vocab apt venv build python asan tsan lint lint-fast test-cpp test-asan \
+        test-tsan test-python \
         test-fuzz-smoke fuzz bench clean differential
 
 demo: build python
 	$(VPY) examples/python/demo.py --out demo-out
 
-test: build python asan tsan
+test: build python asan tsan vocab
 	$(MAKE) --no-print-directory lint-fast test-cpp test-asan test-tsan test-python test-fuzz-smoke
 
 # Style and structure (tools/lint.sh): layering, line length, clang-format, ruff, mypy, and in
@@ -47,6 +47,14 @@ test-fuzz-smoke:
 	tests/fuzz/run.sh 5
 
 deps: apt venv
+
+# llama.cpp's vocab-only GGUF files and their test vectors (tests/python/
+# test_tokenizer_llamacpp_vocab.py), from the pinned llama-cpp-python sdist into
+# ~/.cache/mwt/llamacpp-vocab: once per machine, before the tests (nothing downloads while they
+# run).
+LLAMACPP_VOCAB_VERSION := 0.3.36
+vocab: venv
+	$(VPY) tools/fetch_llamacpp_vocab.py --version $(LLAMACPP_VOCAB_VERSION)
 
 # Install only what is missing; as root through apt-get, otherwise say what to install.
 apt:
@@ -114,7 +122,7 @@ test-asan:
 	  $(ASAN_BUILD)/tests/mwt_tests
 
 test-python:
-	$(VPY) -m pytest -q tests/python
+	MWT_REQUIRE_VOCAB=1 $(VPY) -m pytest -q tests/python
 
 fuzz: apt venv
 	tests/fuzz/run.sh $(FUZZ_SECONDS)

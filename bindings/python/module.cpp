@@ -13,4 +13,6 @@ PYBIND11_MODULE(_native, m) {
   mwt_py::register_quant(m);
   mwt_py::register_analysis(m);
   mwt_py::register_stats(m);
+  mwt_py::register_tokenizer(m);
+  mwt_py::register_tokenizer_train(m);
 }

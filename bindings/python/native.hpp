@@ -106,5 +106,7 @@ void register_convert(py::module_& m);
 void register_quant(py::module_& m);
 void register_analysis(py::module_& m);
 void register_stats(py::module_& m);
+void register_tokenizer(py::module_& m);
+void register_tokenizer_train(py::module_& m);
 
 }  // namespace mwt_py

@@ -20,6 +20,8 @@ from ._quant import active_isa, can_dequantize, can_quantize, dequantize, quanti
 from ._quantize_file import QUANTIZE_FILE_TYPES, QuantizeResult, quantize_file
 from ._save import RawTensor, save_gguf, save_safetensors
 from ._stats import Issue, ScaleCheck, TensorStats, ValidationReport, validate
+from ._tokenizer import Tokenizer
+from ._train import TrainSummary, train_tokenizer, train_tokenizer_from_texts
 
 __version__: str = _native.version_string()
 
@@ -61,5 +63,9 @@ __all__ = [
     "TensorStats",
     "ScaleCheck",
     "Issue",
+    "Tokenizer",
+    "train_tokenizer",
+    "train_tokenizer_from_texts",
+    "TrainSummary",
 ]
 __all__ += _errors.__all__

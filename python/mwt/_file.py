@@ -9,7 +9,7 @@ import itertools
 import json
 import math
 import os
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
@@ -19,6 +19,9 @@ from ._errors import ClosedFileError, _raise
 from ._metadata import MetadataMap, MetadataTypes, StringArray
 from ._quant import can_dequantize as _can_dequantize, dequantize as _dequantize
 from ._stats import ProgressFn, ValidationReport, file_stats as _file_stats
+
+if TYPE_CHECKING:
+    from ._tokenizer import Tokenizer
 
 __all__ = ["WeightFile", "Tensor", "open", "detect_format"]
 
@@ -355,6 +358,12 @@ class WeightFile:
         value = _native.file_type_from_name(file_type)
         types = native.plan_quantization(value)
         return dict(zip(self.tensors, types))
+
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer: a GGUF's ``tokenizer.ggml.*`` keys, or for safetensors the
+        ``tokenizer.json`` (+ config) beside the file (:class:`mwt.Tokenizer`)."""
+        from ._tokenizer import Tokenizer
+        return Tokenizer.from_weight_file(self)
 
     def close(self) -> None:
         """Release this object's reference to the native file (idempotent). Tensor arrays

@@ -14,7 +14,7 @@ import string
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -67,16 +67,29 @@ class QuantizeResult:
                 "warnings": list(self.warnings)}
 
 
-def _hf_warnings(model_dir: Path) -> List[str]:
-    """What a GGUF converted from the Hugging Face checkpoint in model_dir lacks."""
+def _hf_tokenizer(model_dir: Path, notes: List[str]) -> Tuple[Dict[str, Any], Dict[str, str]]:
+    """The tokenizer.ggml.* keys (and their GGUF types) of the Hugging Face tokenizer in
+    model_dir (:meth:`mwt.Tokenizer.to_gguf_metadata`); empty, with a note saying what the output
+    lacks, when there is none or it cannot be written as GGUF keys."""
+    from ._errors import MwtError
+    from ._tokenizer import Tokenizer
     have = [n for n in ("tokenizer.json", "tokenizer.model") if (model_dir / n).is_file()]
-    found = f" although {' and '.join(have)} is in {model_dir}" if have else ""
-    return [f"the output has no tokenizer.ggml.* keys{found}: converting a Hugging Face "
-            "tokenizer to GGUF metadata is not implemented yet, so runtimes that read the "
-            "vocabulary from the GGUF (llama.cpp) cannot run this file"]
+    if not have:
+        notes.append(f"the output has no tokenizer.ggml.* keys: {model_dir} has no "
+                     "tokenizer.json or tokenizer.model, so runtimes that read the vocabulary "
+                     "from the GGUF (llama.cpp) cannot run this file")
+        return {}, {}
+    try:
+        tok = Tokenizer.from_file(model_dir)
+        return tok.to_gguf_metadata(), tok.gguf_metadata_types()
+    except MwtError as e:
+        notes.append(f"the output has no tokenizer.ggml.* keys: the tokenizer in {model_dir} "
+                     f"cannot be written as GGUF keys ({e})")
+        return {}, {}
 
 
-def _open_source(src: Path, dst: Path, notes: List[str]) -> Any:
+def _open_source(src: Path, dst: Path, notes: List[str],
+                 extra: Tuple[Dict[str, Any], Dict[str, str]]) -> Any:
     """The opened source: src itself when it is a GGUF file; a Hugging Face LLaMA checkpoint
     directory (or a safetensors file with config.json beside it) converted to an F32 GGUF.
 
@@ -84,7 +97,8 @@ def _open_source(src: Path, dst: Path, notes: List[str]) -> Any:
     the writer's own temps, `.NAME.mwt-tmp-XXXXXX` beside dst's target, then opened and unlinked
     at once: the open file stays mapped, no directory is made, and a crash in the instant
     between write and unlink leaves a marked file the next write to that directory removes.
-    Warnings about what the output will lack are appended to ``notes``."""
+    Warnings about what the output will lack are appended to ``notes``; the tokenizer.ggml.*
+    keys of a checkpoint's tokenizer (values, GGUF types) go into ``extra``."""
     from ._file import detect_format, open as open_file
     from .convert_hf import hf_llama_to_gguf
 
@@ -98,7 +112,9 @@ def _open_source(src: Path, dst: Path, notes: List[str]) -> Any:
         tmp = target.parent / f".{target.name}.mwt-tmp-{suffix}"
         try:
             hf_llama_to_gguf(model_dir, tmp, dtype="F32")
-            notes.extend(_hf_warnings(model_dir))
+            md, md_types = _hf_tokenizer(model_dir, notes)
+            extra[0].update(md)
+            extra[1].update(md_types)
             return open_file(tmp)
         finally:
             with contextlib.suppress(FileNotFoundError):
@@ -119,9 +135,10 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     ``allow_requantize=True``: they are dequantized first, which compounds the error, hence
     the opt-in), or a Hugging Face LLaMA checkpoint (directory with config.json and safetensors),
     which is first converted with :func:`mwt.convert_hf.hf_llama_to_gguf` at F32 into a
-    temporary file next to ``dst`` (unlinked as soon as it is open); the result's ``warnings``
-    then say that the output has no ``tokenizer.ggml.*`` keys (the tokenizer converter is not
-    implemented yet). A file type whose rules
+    temporary file next to ``dst`` (unlinked as soon as it is open), and the tokenizer beside it
+    (tokenizer.json or tokenizer.model) is written as ``tokenizer.ggml.*`` keys
+    (:meth:`mwt.Tokenizer.to_gguf_metadata`); without one, or when it cannot be written as GGUF
+    keys, the result's ``warnings`` say the output has none. A file type whose rules
     fall back to a type mwt cannot encode for some tensor (Q2_K / Q3_K rows that are not whole
     256-value blocks get IQ4_NL) raises :class:`mwt.UnsupportedFeatureError` naming the tensor
     before anything is encoded.
@@ -147,7 +164,8 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
     if not out_dir.is_dir():
         _raise("IO", f"cannot write '{dst_path}': directory '{out_dir}' does not exist")
     notes: List[str] = []
-    with _open_source(Path(src), dst_path, notes) as wf:
+    extra: Tuple[Dict[str, Any], Dict[str, str]] = ({}, {})
+    with _open_source(Path(src), dst_path, notes, extra) as wf:
         plan = wf.plan_quantization(file_type)
         names: List[str] = list(wf.tensors.keys())
         tensors = [wf.tensors[n] for n in names]
@@ -194,6 +212,8 @@ def quantize_file(src: PathLike, dst: PathLike, file_type: str, *,
 
         metadata = dict(wf.metadata)
         types = dict(wf.metadata_types)
+        metadata.update(extra[0])
+        types.update(extra[1])
         metadata["general.file_type"] = ft_value
         types["general.file_type"] = "UINT32"
         metadata["general.quantization_version"] = 2

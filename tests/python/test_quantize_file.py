@@ -83,7 +83,7 @@ def test_q4_k_m_types_follow_llama_cpp_rules(tmp_path, hidden, ffn, tie):
     assert "quantize Q4_K_M [" in r.stderr
     total_mib = f"{summary['bytes_in'] / (1 << 20):,.1f}"
     assert f"{total_mib}/{total_mib} MiB" in r.stderr
-    # A Hugging Face source has no tokenizer keys yet: said on stderr and in the JSON.
+    # This checkpoint has no tokenizer files: the missing keys are said on stderr and in JSON.
     assert "no tokenizer.ggml.* keys" in r.stderr
     assert any("tokenizer.ggml" in w for w in summary["warnings"])
 
@@ -250,3 +250,28 @@ def test_hf_model_name_from_config(tmp_path):
     mwt.quantize_file(src, out, "Q8_0")
     with mwt.open(out) as wf:  # no name in the config: the directory's
         assert wf.metadata["general.name"] == src.resolve().name
+
+
+def test_hf_tokenizer_becomes_gguf_keys(tmp_path):
+    """A checkpoint's tokenizer.json is written as tokenizer.ggml.* keys: gguf-py reads the
+    vocabulary back, and the GGUF's tokenizer encodes as the Hugging Face one does."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    src = _tiny_llama(tmp_path / "hf", hidden=64, ffn=128, layers=1)
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    text = ["the quick brown fox jumps over the lazy dog", "def f(x): return x * 2"] * 50
+    hf.train_from_iterator(text, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    hf.save(str(src / "tokenizer.json"))
+    out = tmp_path / "q8.gguf"
+    res = mwt.quantize_file(src, out, "Q8_0", threads=2)
+    assert not any("tokenizer.ggml" in w for w in res.warnings), res.warnings
+    r = gguf.GGUFReader(str(out))
+    assert r.fields["tokenizer.ggml.model"].contents() == "gpt2"
+    vocab = sorted(hf.get_vocab().items(), key=lambda kv: kv[1])
+    assert r.fields["tokenizer.ggml.tokens"].contents() == [t for t, _ in vocab]
+    tok = mwt.Tokenizer.from_file(out)
+    for line in ("the lazy fox", "return x * 2  # done", "über naïve 🙂"):
+        assert tok.encode(line, add_special_tokens=False) == hf.encode(line).ids

@@ -10,6 +10,22 @@
 
 namespace mwt {
 
+namespace wrap {
+// The (pointer, length) arrays the batch calls take, over texts the caller keeps alive.
+struct TextArrays {
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  explicit TextArrays(const std::vector<std::string_view>& texts) {
+    ptrs.reserve(texts.size());
+    lens.reserve(texts.size());
+    for (const auto& t : texts) {
+      ptrs.push_back(t.data());
+      lens.push_back(t.size());
+    }
+  }
+};
+}  // namespace wrap
+
 // The ids of a batch: text i's ids are ids[offsets[i] .. offsets[i + 1]).
 struct EncodedBatch {
   std::vector<int32_t> ids;
@@ -47,18 +63,11 @@ class Tokenizer : public wrap::Handle<mwt_tokenizer, mwt_tokenizer_free> {
   // threads 0: the default (MWT_NUM_THREADS or the CPU count).
   EncodedBatch encode_batch(const std::vector<std::string_view>& texts,
                             bool add_special_tokens = true, uint32_t threads = 0) const {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    ptrs.reserve(texts.size());
-    lens.reserve(texts.size());
-    for (const auto& t : texts) {
-      ptrs.push_back(t.data());
-      lens.push_back(t.size());
-    }
+    const wrap::TextArrays arrays(texts);
     int32_t* ids = nullptr;
     uint64_t* offsets = nullptr;
     size_t n = 0;
-    wrap::check(mwt_tokenizer_encode_batch(h_, ptrs.data(), lens.data(), texts.size(),
+    wrap::check(mwt_tokenizer_encode_batch(h_, arrays.ptrs.data(), arrays.lens.data(), texts.size(),
                                            add_special_tokens ? 1 : 0, threads, &ids, &offsets,
                                            &n));
     const std::unique_ptr<void, void (*)(void*)> own_ids(ids, mwt_tokenizer_buffer_free);
@@ -170,18 +179,11 @@ inline TrainResult train_tokenizer_texts(const std::vector<std::string_view>& te
                                          const TrainOptions* options = nullptr,
                                          mwt_train_progress_fn progress = nullptr,
                                          void* user = nullptr) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  ptrs.reserve(texts.size());
-  lens.reserve(texts.size());
-  for (const auto& t : texts) {
-    ptrs.push_back(t.data());
-    lens.push_back(t.size());
-  }
+  const wrap::TextArrays arrays(texts);
   char* json = nullptr;
   char* summary = nullptr;
   size_t len = 0, summary_len = 0;
-  mwt_status* st = mwt_tokenizer_train_texts(ptrs.data(), lens.data(), texts.size(),
+  mwt_status* st = mwt_tokenizer_train_texts(arrays.ptrs.data(), arrays.lens.data(), texts.size(),
                                              options ? options->handle() : nullptr, progress, user,
                                              &json, &len, &summary, &summary_len);
   return wrap::take_training(st, json, len, summary, summary_len);

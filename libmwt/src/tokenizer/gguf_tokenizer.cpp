@@ -4,6 +4,7 @@
 // the model sees the text. Which defaults and why: docs/tokenizers-gguf.md#models.
 #include "tokenizer/gguf_tokenizer.hpp"
 
+#include <span>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,8 @@ std::string field_of(std::string_view key) { return "kv[\"" + std::string(key) +
 
 // Token texts llama.cpp treats as control tokens whatever their stored type: it marks them
 // CONTROL (and end-of-generation) when it loads a vocabulary, so they are matched as specials.
+// The first kEotTextCount are also the texts it looks for, in this order, when no eot / eom id
+// key is present.
 constexpr std::string_view kControlTexts[] = {
     "<|eot_id|>",
     "<|im_end|>",
@@ -38,21 +41,7 @@ constexpr std::string_view kControlTexts[] = {
     "</s>",
     "[EOS]",
 };
-// The texts llama.cpp looks for, in this order, when no eot / eom id key is present.
-constexpr std::string_view kEotTexts[] = {
-    "<|eot_id|>",
-    "<|im_end|>",
-    "<|end|>",
-    "<end_of_turn>",
-    "<|endoftext|>",
-    "<|end_of_text|>",
-    "<EOT>",
-    "_<EOT>",
-    "[EOT]",
-    "<\xEF\xBD\x9C"
-    "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
-    "<end_of_utterance>",
-};
+constexpr size_t kEotTextCount = 11;
 
 struct Defaults {
   TokenId bos = -1, eos = -1, unk = -1, sep = -1, pad = -1, mask = -1;
@@ -258,7 +247,7 @@ std::unique_ptr<Tokenizer> build_gguf_tokenizer(GgufVocab v) {
   s.mask = pick(v.mask, d.mask, n);
   s.cls = v.cls.value_or(-1);
   std::optional<TokenId> eot = v.eot, eom = v.eom;
-  for (std::string_view t : kEotTexts)
+  for (std::string_view t : std::span(kControlTexts).first(kEotTextCount))
     if (!eot) eot = find_text(v, t);
   if (!eom) eom = find_text(v, "<|eom_id|>");
   if (eot) s.eot.push_back(*eot);

@@ -13,13 +13,16 @@ from . import (
     diff as _diff,
     inspect as _inspect,
     quantize as _quantize,
+    tokenize as _tokenize,
+    tokenizer_train as _tokenizer_train,
     validate as _validate,
 )
 
 __all__ = ["main", "build_parser"]
 
 # Each entry registers one subcommand; a new subcommand is one module and one line here.
-_SUBCOMMANDS = (_inspect.register, _quantize.register, _diff.register, _validate.register)
+_SUBCOMMANDS = (_inspect.register, _quantize.register, _diff.register, _validate.register,
+               _tokenize.register, _tokenizer_train.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 from typing import Any, Iterable, Sequence
@@ -9,6 +10,17 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from .._metadata import StringArray
+
+
+def add_progress_flags(p: argparse.ArgumentParser) -> None:
+    """--progress / --no-progress (dest ``progress``: True, False, or None = only when stderr is
+    a terminal), the same on every long-running command."""
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="always draw the progress bar on stderr")
+    bar.add_argument("--no-progress", dest="progress", action="store_false",
+                     help="never draw it (default: only when stderr is a terminal)")
+
 
 # Arrays longer than this are summarized in text output (JSON output is always complete).
 ARRAY_PREVIEW = 8

@@ -43,11 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true",
                    help="text output: list every tensor in the tables (default: at most "
                         f"{_TEXT_ROWS} rows each)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="always draw the progress bar on stderr")
-    bar.add_argument("--no-progress", dest="progress", action="store_false",
-                     help="never draw it (default: only when stderr is a terminal)")
+    fmt.add_progress_flags(p)
     p.set_defaults(func=run)
 
 

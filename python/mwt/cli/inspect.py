@@ -12,6 +12,7 @@ from typing import Any
 
 from . import _format as fmt
 from ._quant_text import quantization_lines
+from .tokenize import tokenizer_lines, tokenizer_report
 
 HELP = ("show format, metadata, tensors, totals and quantization scheme of a weight file or "
         "directory")
@@ -34,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--architecture", action="store_true",
                    help="show the model architecture (mwt.analyze: layers, widths, heads, ... "
                         "with the source of each value)")
+    p.add_argument("--tokenizer", action="store_true",
+                   help="show the tokenizer (model type, vocabulary size, special tokens, "
+                        "pre-tokenizer, chat template) when the file has one")
     p.add_argument("--stats", action="store_true",
                    help="read every tensor: min/max/mean/std/absmax, NaN/Inf/zero counts and the "
                         "checks of `mwt validate` (adds a section; reads the whole file)")
@@ -56,7 +60,8 @@ def _numel(t: Any) -> int:
 
 
 def collect(wf: Any, metadata: bool = True, tensors: bool = True,
-            quantization: bool = True, architecture: bool = True) -> dict[str, Any]:
+            quantization: bool = True, architecture: bool = True,
+            tokenizer: bool = True) -> dict[str, Any]:
     """The inspect report as plain JSON-ready data (the schema of `mwt inspect --json`)."""
     report: dict[str, Any] = {
         "path": str(wf.path),
@@ -97,6 +102,10 @@ def collect(wf: Any, metadata: bool = True, tensors: bool = True,
         report["quantization"] = wf.quantization
     if architecture:
         report["architecture"] = _architecture_report(wf)
+    if tokenizer:
+        tok = tokenizer_report(wf)
+        if tok is not None:
+            report["tokenizer"] = tok
     return report
 
 
@@ -229,11 +238,13 @@ def run(args: argparse.Namespace) -> int:
     import mwt
 
     # No flag means "everything"; a flag narrows the output to the named sections.
-    show_all = not (args.metadata or args.tensors or args.quantization or args.architecture)
+    show_all = not (args.metadata or args.tensors or args.quantization or args.architecture
+                    or args.tokenizer)
     with mwt.open(args.path) as wf:
         report = collect(wf, metadata=show_all or args.metadata, tensors=show_all or args.tensors,
                          quantization=show_all or args.quantization,
-                         architecture=show_all or args.architecture)
+                         architecture=show_all or args.architecture,
+                         tokenizer=show_all or args.tokenizer)
         stats_block = _stats_section(wf, report) if args.stats else None
         if args.json:
             sys.stdout.write(json.dumps(fmt.json_safe(report), indent=2, allow_nan=False) + "\n")
@@ -248,6 +259,8 @@ def run(args: argparse.Namespace) -> int:
             blocks.append(quantization_lines(report["quantization"]))
         if "architecture" in report:
             blocks.append(_architecture_text(report["architecture"]))
+        if "tokenizer" in report:
+            blocks.append(tokenizer_lines(report["tokenizer"]))
         if stats_block:
             blocks.append(stats_block)
     # text_safe again over the whole text: any string not escaped where it was laid out.

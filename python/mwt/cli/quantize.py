@@ -9,6 +9,8 @@ import sys
 import time
 from typing import Optional, TextIO
 
+from . import _format as fmt
+
 HELP = "quantize a model to a GGUF file type (Q4_K_M, Q8_0, ...) with llama.cpp's per-tensor rules"
 
 
@@ -26,11 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="accept already-quantized input tensors (dequantized, then re-quantized)")
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="tensors encoded at once (default: CPU count)")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="always draw the progress bar on stderr")
-    bar.add_argument("--no-progress", dest="progress", action="store_false",
-                     help="never draw it (default: only when stderr is a terminal)")
+    fmt.add_progress_flags(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
 

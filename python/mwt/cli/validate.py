@@ -28,11 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="threads to read with (default: MWT_NUM_THREADS or the CPU count)")
     p.add_argument("--strict", action="store_true", help="warnings fail validation too")
-    bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
-                     help="always draw the progress bar on stderr")
-    bar.add_argument("--no-progress", dest="progress", action="store_false",
-                     help="never draw it (default: only when stderr is a terminal)")
+    fmt.add_progress_flags(p)
     p.set_defaults(func=run)
 
 
