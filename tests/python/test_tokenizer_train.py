@@ -299,3 +299,21 @@ def test_summary_counts_match_the_corpus(corpus: Dict[str, Any]) -> None:
     assert s.unique_words == tr.get_word_count()
 
 
+
+
+def test_trained_tokenizer_as_gguf_keys(corpus: Dict[str, Any], tmp_path: Path) -> None:
+    """The small-LLM workflow: train, take the GGUF tokenizer keys (to_gguf_metadata), write a
+    vocab-only GGUF; the GGUF's tokenizer gives HF's ids for the trained tokenizer.json."""
+    out = tmp_path / "tokenizer.json"
+    mwt.train_tokenizer(corpus["files"], 2000, ["<|endoftext|>"], output=out)
+    tok = mwt.Tokenizer.from_file(out)
+    md, types = tok.to_gguf_metadata(), tok.gguf_metadata_types()
+    assert md["tokenizer.ggml.model"] == "gpt2" and md["tokenizer.ggml.pre"] == "gpt-2"
+    gguf_path = tmp_path / "vocab.gguf"
+    mwt.save_gguf(gguf_path, {}, md, metadata_types=types)
+    from_gguf = mwt.Tokenizer.from_file(gguf_path)
+    hf = tokenizers.Tokenizer.from_file(str(out))
+    held = corpus["held_out"][:50_000].split("\n\n")
+    assert from_gguf.encode_batch(held, add_special_tokens=False) == \
+        [e.ids for e in hf.encode_batch(held, add_special_tokens=False)]
+    assert from_gguf.token_to_id("<|endoftext|>") == 0
