@@ -230,6 +230,13 @@ TEST_CASE("gguf t5: Unigram with llama.cpp's space rules and EOS", "[tokenizer][
                               kv_bool("tokenizer.ggml.add_space_prefix", true),
                               kv_bool("tokenizer.ggml.remove_extra_whitespaces", true)};
   const auto t = load(keys);
+  // An unknown id outside the vocabulary (and the default 2 absent): no text could be encoded.
+  expect_load_error(
+      with(keys, "tokenizer.ggml.unknown_token_id", kv_u32("tokenizer.ggml.unknown_token_id", 99)),
+      Code::OUT_OF_BOUNDS, R"(kv["tokenizer.ggml.unknown_token_id"])");
+  expect_load_error(
+      {kv_str("tokenizer.ggml.model", "t5"), kv_strs("tokenizer.ggml.tokens", {"<pad>", "</s>"})},
+      Code::BAD_SYNTAX, R"(kv["tokenizer.ggml.unknown_token_id"])");
   CHECK(t->encode("ab", true) == Ids{6, 1});             // "▁ab" beats "▁a" + "b"; EOS appended
   CHECK(t->encode("  ab   b ", false) == Ids{6, 3, 5});  // runs collapse, ends trimmed
   keys = with(keys, "tokenizer.ggml.remove_extra_whitespaces",

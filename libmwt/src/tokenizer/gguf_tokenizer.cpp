@@ -167,8 +167,13 @@ void build_ugm(const GgufVocab& v, Tokenizer& tok, Defaults& d) {
     const bool user = type_at(v, i) == TOKEN_USER_DEFINED;
     c.pieces.emplace_back(v.tokens[i], user || v.scores.empty() ? 0.0 : v.scores[i]);
   }
+  // Every character a Unigram vocabulary lacks becomes its unknown token: without one, text
+  // could not be encoded at all, so such a vocabulary is refused when it is loaded.
   const TokenId unk = pick(v.unk, 2, v.tokens.size());
-  if (unk >= 0) c.unk_id = unk;
+  if (unk < 0)
+    fail(Code::BAD_SYNTAX, "a \"t5\" vocabulary needs an unknown token", kNoOffset,
+         field_of("tokenizer.ggml.unknown_token_id"));
+  c.unk_id = unk;
   tok.model = make_unigram(std::move(c));
   const bool prefix = v.add_space_prefix.value_or(false);
   const bool merge = v.remove_extra_whitespaces.value_or(false);

@@ -162,7 +162,7 @@ bool legacy_group(const uint8_t* p, BlockRun& r, Range& rg) noexcept {
 // The pass over n blocks of type T, eight at a time (Group), in runs of kStatsRun values.
 template <DType T, bool (*Group)(const uint8_t*, BlockRun&, Range&)>
 uint64_t legacy_stats(const uint8_t* src, uint64_t n, ValueStats& s) {
-  constexpr uint32_t kBytes = static_dtype_info(T).block_bytes;
+  constexpr uint32_t kBytes = quant::BlockOf<T>::kBytes;  // clang 14: see quant/blocks.hpp
   constexpr uint64_t kRunBlocks = kStatsRun / 32;
   static_assert(kRunBlocks % 8 == 0);
   const SlowDecoder slow = slow_decoder(T);

@@ -249,7 +249,7 @@ bool q6_k_block(const uint8_t* b, BlockRun& r, Range& rg) noexcept {
 // The pass over n super-blocks of type T in runs of kStatsRun values; N values per sub-block.
 template <DType T, bool (*Block)(const uint8_t*, BlockRun&, Range&), uint32_t N>
 uint64_t k_stats(const uint8_t* src, uint64_t n, ValueStats& s) {
-  constexpr uint32_t kBytes = static_dtype_info(T).block_bytes;
+  constexpr uint32_t kBytes = quant::BlockOf<T>::kBytes;  // clang 14: see quant/blocks.hpp
   constexpr uint64_t kRunBlocks = kStatsRun / 256;
   const SlowDecoder slow = slow_decoder(T);
   Range rg{s.min, s.max};
