@@ -2,7 +2,7 @@
 // formulas of docs/kernels.md#rope-scaling evaluated here in long double, cos / sin at a
 // position, the rotation of both layouts (and partial rotary dimensions) against the pairing
 // the doc states and against HF's rotate_half form, and the AVX2 rope_apply bit-identical to
-// the scalar one over head sizes 2..68, 128 and 256 and unaligned rows.
+// the scalar one over head sizes 1..67, 128, 256, 896 and 4096 and unaligned rows.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -266,13 +266,15 @@ TEST_CASE("AVX2 rope_apply is bit-identical to scalar", "[kernels][rope][avx2]")
     WARN("no AVX2 kernels in this build or CPU: nothing to compare");
     return;
   }
+  // Head sizes 1..67, 896, 4096 (odd ones rotate their even leading part) and 128, 256; the
+  // rotated part is the largest even one, about half, and one pair.
   std::vector<uint32_t> heads;
-  for (uint32_t d = 2; d <= 68; d += 2) heads.push_back(d);
+  for (uint64_t d : sizes()) heads.push_back(static_cast<uint32_t>(d));
   heads.push_back(128);
   heads.push_back(256);
   for (RopeLayout layout : {RopeLayout::Normal, RopeLayout::NeoX}) {
     for (uint32_t head : heads) {
-      for (uint32_t rot : {head, head / 2 + (head / 2) % 2, 2u}) {
+      for (uint32_t rot : {head & ~1u, (head / 2) & ~1u, 2u}) {
         if (rot == 0 || rot > head) continue;
         for (uint64_t off : kOffsets) {
           const uint32_t n_heads = 5;
