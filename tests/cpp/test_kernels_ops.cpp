@@ -209,6 +209,14 @@ TEST_CASE("norm kernels in place and at n = 0", "[kernels][ops]") {
     k->layer_norm(x.data(), nullptr, nullptr, y.data(), 4, 1e-5f);
     k->layer_norm(in_place.data(), nullptr, nullptr, in_place.data(), 4, 1e-5f);
     CHECK(in_place == y);
+    // Results beyond float's range are infinities (converted without undefined behaviour).
+    const float big[2] = {3e38f, 0.0f}, wbig[2] = {3e38f, 1.0f};
+    float out[2];
+    k->rms_norm(big, wbig, out, 2, 0.0f);  // x r = sqrt 2, times 3e38
+    CHECK(out[0] == std::numeric_limits<float>::infinity());
+    CHECK(out[1] == 0.0f);
+    k->swiglu(big, big, out, 1);
+    CHECK(out[0] == std::numeric_limits<float>::infinity());
     // n = 0: nothing is read or written (the pointers are NULL).
     k->rms_norm(nullptr, nullptr, nullptr, 0, 1e-5f);
     k->layer_norm(nullptr, nullptr, nullptr, nullptr, 0, 1e-5f);

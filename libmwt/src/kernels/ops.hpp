@@ -57,6 +57,16 @@ struct RopeConfig {
   double mscale_all_dim = 0.0;
 };
 
+// v rounded to float, with IEEE overflow to +-inf: a plain conversion of a finite double beyond
+// float's range is undefined behaviour in C++, and a kernel's double result can be one (an
+// RMSNorm weight of 1e30, a huge SwiGLU product).
+static inline float to_float(double v) noexcept {
+  // From FLT_MAX + half an ulp up, round-to-nearest gives infinity. NaN passes to the cast.
+  if (v >= 0x1.ffffffp+127) return __builtin_inff();
+  if (v <= -0x1.ffffffp+127) return -__builtin_inff();
+  return static_cast<float>(v);
+}
+
 // A model's rotary embedding, ready to be evaluated at positions.
 struct RopeFreqs {
   uint32_t head_dim = 0, rot_dims = 0;

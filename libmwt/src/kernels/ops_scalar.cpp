@@ -26,7 +26,7 @@ void rms_norm(const float* x, const float* w, float* y, uint64_t n, float eps) n
   const double r = 1.0 / std::sqrt(ss / static_cast<double>(n) + eps);
   for (uint64_t i = 0; i < n; ++i) {
     const double v = static_cast<double>(x[i]) * r;
-    y[i] = static_cast<float>(w != nullptr ? v * w[i] : v);
+    y[i] = to_float(w != nullptr ? v * w[i] : v);
   }
 }
 
@@ -45,7 +45,7 @@ void layer_norm_scalar(const float* x, const float* w, const float* b, float* y,
     double v = (x[i] - mean) * r;
     if (w != nullptr) v *= w[i];
     if (b != nullptr) v += b[i];
-    y[i] = static_cast<float>(v);
+    y[i] = to_float(v);
   }
 }
 
@@ -82,10 +82,10 @@ void softmax(float* x, uint64_t n, float scale, uint64_t n_valid) noexcept {
     for (uint64_t i = 0; i < m_n; ++i) {
       const double e = std::exp(static_cast<double>(x[i]) * scale - m);
       sum += e;
-      x[i] = static_cast<float>(e);
+      x[i] = static_cast<float>(e);  // e <= 1 (or NaN)
     }
     const double inv = 1.0 / sum;
-    for (uint64_t i = 0; i < m_n; ++i) x[i] = static_cast<float>(x[i] * inv);
+    for (uint64_t i = 0; i < m_n; ++i) x[i] = static_cast<float>(x[i] * inv);  // <= 1
   }
   for (uint64_t i = m_n; i < n; ++i) x[i] = 0.0f;
 }
@@ -94,7 +94,7 @@ void gelu_erf(const float* x, float* y, uint64_t n) noexcept {
   // erfc(-z) instead of 1 + erf(z): no cancellation for negative x.
   for (uint64_t i = 0; i < n; ++i) {
     const double v = x[i];
-    y[i] = static_cast<float>(0.5 * v * std::erfc(-v * std::numbers::sqrt2 / 2.0));
+    y[i] = to_float(0.5 * v * std::erfc(-v * std::numbers::sqrt2 / 2.0));
   }
 }
 
@@ -103,16 +103,16 @@ void gelu_tanh(const float* x, float* y, uint64_t n) noexcept {
   const double k = std::sqrt(2.0 / std::numbers::pi);
   for (uint64_t i = 0; i < n; ++i) {
     const double v = x[i];
-    y[i] = static_cast<float>(v * sigmoid(2.0 * k * (v + 0.044715 * v * v * v)));
+    y[i] = to_float(v * sigmoid(2.0 * k * (v + 0.044715 * v * v * v)));
   }
 }
 
 void silu(const float* x, float* y, uint64_t n) noexcept {
-  for (uint64_t i = 0; i < n; ++i) y[i] = static_cast<float>(x[i] * sigmoid(x[i]));
+  for (uint64_t i = 0; i < n; ++i) y[i] = to_float(x[i] * sigmoid(x[i]));
 }
 
 void swiglu(const float* a, const float* b, float* y, uint64_t n) noexcept {
-  for (uint64_t i = 0; i < n; ++i) y[i] = static_cast<float>(a[i] * sigmoid(a[i]) * b[i]);
+  for (uint64_t i = 0; i < n; ++i) y[i] = to_float(a[i] * sigmoid(a[i]) * b[i]);
 }
 
 }  // namespace

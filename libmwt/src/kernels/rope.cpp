@@ -84,12 +84,12 @@ RopeFreqs rope_freqs(const RopeConfig& c) {
     yarn_high = std::fmin(yarn_high, dim - 1.0);
     if (yarn_low == yarn_high) yarn_high += 0.001;  // an empty ramp would divide by zero
     if (std::isfinite(c.attention_factor)) {
-      f.attention_factor = static_cast<float>(c.attention_factor);
+      f.attention_factor = to_float(c.attention_factor);
     } else if (c.mscale != 0.0 && c.mscale_all_dim != 0.0) {
-      f.attention_factor = static_cast<float>(yarn_mscale(c.factor, c.mscale) /
-                                              yarn_mscale(c.factor, c.mscale_all_dim));
+      f.attention_factor =
+          to_float(yarn_mscale(c.factor, c.mscale) / yarn_mscale(c.factor, c.mscale_all_dim));
     } else {
-      f.attention_factor = static_cast<float>(yarn_mscale(c.factor, 1.0));
+      f.attention_factor = to_float(yarn_mscale(c.factor, 1.0));
     }
   }
 
@@ -120,7 +120,7 @@ RopeFreqs rope_freqs(const RopeConfig& c) {
         break;
       }
     }
-    f.inv_freq[i] = static_cast<float>(inv);
+    f.inv_freq[i] = to_float(inv);  // theta < 1 can make it large
   }
   return f;
 }

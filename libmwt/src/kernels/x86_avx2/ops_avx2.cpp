@@ -73,7 +73,7 @@ void rms_norm(const float* x, const float* w, float* y, uint64_t n, float eps) n
   }
   if (i < n) acc = add_squares_wide(acc, _mm256_maskload_ps(x + i, lane_mask(n - i)));  // 0s
   const double mean = lanes_sum(acc) / static_cast<double>(n);
-  const F8 r(static_cast<float>(1.0 / __builtin_sqrt(mean + static_cast<double>(eps))));
+  const F8 r(to_float(1.0 / __builtin_sqrt(mean + static_cast<double>(eps))));
   if (w == nullptr) {
     map1(x, y, n, [r](F8 v) { return v * r; });
     return;
@@ -175,7 +175,7 @@ void softmax(float* x, uint64_t n, float scale, uint64_t n_valid) noexcept {
       sum = add_wide(sum, _mm256_and_ps(e, _mm256_castsi256_ps(k)));
       store_part(x + i, k, e);
     }
-    const F8 inv(static_cast<float>(1.0 / lanes_sum(sum)));
+    const F8 inv(static_cast<float>(1.0 / lanes_sum(sum)));  // sum >= 1 (or NaN)
     map1(x, x, m_n, [inv](F8 e) { return e * inv; });
   }
   for (uint64_t i = m_n; i < n; ++i) x[i] = 0.0f;
