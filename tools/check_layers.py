@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "quant": {"core"},
     "analysis": {"core", "formats", "quant"},
     "tokenizer": {"core", "formats"},
+    "kernels": {"core", "quant"},
     "capi": {"core", "formats", "quant", "analysis", "tokenizer"},
 }
 PUBLIC = "mwt"  # libmwt/include/mwt: the C ABI, includable from every layer
