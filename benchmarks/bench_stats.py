@@ -26,23 +26,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
+from _bench import best_of, write_section  # noqa: E402
 
 import mwt
 
 RESULTS_BEGIN, RESULTS_END = "<!-- bench_stats:begin -->", "<!-- bench_stats:end -->"
 TENSOR_BYTES = 128 << 20  # every file is tensors of 128 MiB (so both threads get work)
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def make_files(root: Path, gb: float) -> Dict[str, Path]:
@@ -211,17 +203,6 @@ def render(rows: List[Dict[str, Any]], gb: float, repeat: int, note: str) -> str
     return "\n".join(lines) + "\n"
 
 
-def write_results(path: str, section: str) -> None:
-    text = Path(path).read_text(encoding="utf-8") if os.path.exists(path) else ""
-    if RESULTS_BEGIN in text and RESULTS_END in text:
-        head, rest = text.split(RESULTS_BEGIN, 1)
-        tail = rest.split(RESULTS_END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    Path(path).write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--gb", type=float, default=2.05, help="tensor GB per file (>= 2)")
@@ -242,7 +223,7 @@ def main() -> None:
     section = render(rows, a.gb, a.repeat, a.note)
     sys.stdout.write(section)
     if a.write_results:
-        write_results(a.write_results, section)
+        write_section(a.write_results, section, RESULTS_BEGIN, RESULTS_END)
 
 
 if __name__ == "__main__":

@@ -31,13 +31,14 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "python"))
 
 import tok_corpus  # noqa: E402
 import tok_fixtures  # noqa: E402
+from _bench import best_of, write_section  # noqa: E402
 
 import mwt  # noqa: E402
 
@@ -45,15 +46,6 @@ RESULTS_BEGIN, RESULTS_END = "<!-- bench_tokenize:begin -->", "<!-- bench_tokeni
 CASES = (("gpt2", "GPT-2", tok_fixtures.GPT2_PATTERN),
          ("llama3", "LLaMA-3-style", tok_fixtures.LLAMA3_PATTERN),
          ("llama2", "SentencePiece BPE (LLaMA-2)", None))
-
-
-def best_of(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def byte_decoder() -> Dict[str, int]:
@@ -199,17 +191,6 @@ def render(rows: List[Dict[str, Any]], train: Dict[str, Any], args: argparse.Nam
     return "\n".join(lines) + "\n"
 
 
-def write_results(path: str, section: str) -> None:
-    text = Path(path).read_text(encoding="utf-8") if os.path.exists(path) else ""
-    if RESULTS_BEGIN in text and RESULTS_END in text:
-        head, rest = text.split(RESULTS_BEGIN, 1)
-        tail = rest.split(RESULTS_END, 1)[1].lstrip("\n")
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    Path(path).write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mb", type=float, default=8.0, help="MB of text to encode (default 8)")
@@ -232,7 +213,7 @@ def main() -> None:
     section = render(rows, train, a, os.cpu_count() or 1)
     sys.stdout.write(section)
     if a.write_results:
-        write_results(a.write_results, section)
+        write_section(a.write_results, section, RESULTS_BEGIN, RESULTS_END)
 
 
 if __name__ == "__main__":
